@@ -1,0 +1,87 @@
+//! Configuration: the command line and `LEANPOINT_*` environment of the original
+//! leanpoint (flags over env vars), the upstreams JSON file, and URL validation. Pure:
+//! the caller passes the arguments, an env lookup and a file reader.
+
+pub mod cli;
+pub mod upstreams_file;
+pub mod url;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use thiserror::Error;
+
+pub use cli::{parse_command_line, usage, Command};
+pub use upstreams_file::parse_upstreams_file;
+pub use url::{parse_http_url, HttpUrl};
+
+/// One upstream lean node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamSpec {
+    pub name: String,
+    /// The URL as configured (shown in the API).
+    pub url: String,
+    /// Parsed form of `url`.
+    pub target: HttpUrl,
+    /// Legacy health path (kept for compatibility and shown in the API), starts with `/`.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the process runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// `--upstreams-config` file, if any (multi-upstream mode; re-read on SIGHUP).
+    pub upstreams_config: Option<PathBuf>,
+    /// The upstreams: from the file, or the single `--lean-url` one named `default`.
+    pub upstreams: Vec<UpstreamSpec>,
+    pub lean_url: String,
+    pub lean_path: String,
+    pub poll_ms: u64,
+    /// Whole-request deadline of one upstream request, connect included.
+    pub timeout_ms: u64,
+    /// Connect deadline (at most `timeout_ms`).
+    pub connect_timeout_ms: u64,
+    /// Most upstream sockets open at once.
+    pub poll_concurrency: usize,
+    pub stale_ms: u64,
+    pub static_dir: Option<PathBuf>,
+    /// `error`, `warn`, `info`, `debug` or `trace` (`RUST_LOG` overrides when set).
+    pub log_level: String,
+    pub log_format: LogFormat,
+    /// Requested cap of inbound connections (the fd budget may lower it).
+    pub max_connections: usize,
+    /// Largest accepted SSZ state body.
+    pub max_state_bytes: usize,
+    /// Inbound request-head deadline (slowloris).
+    pub header_timeout_ms: u64,
+    /// Inbound keep-alive idle deadline.
+    pub idle_timeout_ms: u64,
+    /// Inbound write-stall deadline (no progress writing a response).
+    pub write_timeout_ms: u64,
+    /// `/healthz` answers `fd_pressure` above this share (percent) of the fd budget.
+    pub fd_pressure_percent: u8,
+    /// Agreed checkpoints kept for `/api/history`.
+    pub history_len: usize,
+    /// Require byte-identical states in the majority key.
+    pub require_identical_state: bool,
+}
+
+/// A configuration error: `Display` is the one line printed on stderr before exit 2.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Message(String),
+}
+
+impl ConfigError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        ConfigError::Message(msg.into())
+    }
+}

@@ -1,0 +1,12 @@
+//! leanpoint: a checkpoint-sync provider and finality monitor for Lean Ethereum devnets.
+//!
+//! One thread drives one `mio` reactor. Pure cores (parsers, state machines, consensus,
+//! rendering) live apart from the socket shells so they can be unit-tested, fuzzed and
+//! benched without I/O. See `docs/architecture.md`.
+
+pub mod config;
+pub mod consensus;
+pub mod fd_budget;
+pub mod http1;
+pub mod lean;
+pub mod timer;

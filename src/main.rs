@@ -1,0 +1,3 @@
+//! The `leanpoint` binary: parse the configuration, compute the fd budget, run the loop.
+
+fn main() {}
