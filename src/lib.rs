@@ -10,3 +10,6 @@ pub mod fd_budget;
 pub mod http1;
 pub mod lean;
 pub mod timer;
+pub mod app;
+pub mod metrics;
+pub mod server;

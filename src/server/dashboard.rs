@@ -1,0 +1,1 @@
+//! The built-in dashboard page served at `/` when no `--static-dir` is given.

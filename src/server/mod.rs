@@ -1,0 +1,7 @@
+//! The public listener: pure routing and rendering of every endpoint, and the socket
+//! shell of inbound connections.
+
+pub mod dashboard;
+pub mod render;
+pub mod router;
+pub mod static_files;
