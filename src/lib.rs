@@ -4,12 +4,16 @@
 //! rendering) live apart from the socket shells so they can be unit-tested, fuzzed and
 //! benched without I/O. See `docs/architecture.md`.
 
+pub mod app;
 pub mod config;
 pub mod consensus;
 pub mod fd_budget;
 pub mod http1;
 pub mod lean;
-pub mod timer;
-pub mod app;
 pub mod metrics;
+pub mod reactor;
+pub mod reload;
+pub mod runtime;
 pub mod server;
+pub mod timer;
+pub mod upstream;

@@ -1,3 +1,49 @@
-//! The `leanpoint` binary: parse the configuration, compute the fd budget, run the loop.
+//! The `leanpoint` binary: parse the configuration, compute the fd budget, bind, build
+//! the loop and run it until SIGTERM/SIGINT.
 
-fn main() {}
+use leanpoint::config::{parse_command_line, usage, Command, Config, LogFormat};
+use leanpoint::runtime;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let env = |name: &str| std::env::var(name).ok();
+    let read = |path: &std::path::Path| std::fs::read_to_string(path);
+    let config = match parse_command_line(&args, &env, &read) {
+        Ok(Command::Help) => {
+            print!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Run(config)) => config,
+        Err(e) => {
+            eprintln!("leanpoint: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    match runtime::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("leanpoint: {e}");
+            tracing::error!("{e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() => {
+            EnvFilter::try_new(v).unwrap_or_else(|_| EnvFilter::new(&config.log_level))
+        }
+        _ => EnvFilter::new(&config.log_level),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+}

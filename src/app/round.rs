@@ -97,7 +97,11 @@ fn no_consensus_message(app: &AppState, polled: &[usize], responders: usize) -> 
             .collect();
         format!("all upstreams failed: {}", names.join(", "))
     } else if failed > 0 {
-        format!("{}/{} upstreams unreachable, no consensus", failed, polled.len())
+        format!(
+            "{}/{} upstreams unreachable, no consensus",
+            failed,
+            polled.len()
+        )
     } else {
         "no consensus reached among upstreams".to_string()
     }

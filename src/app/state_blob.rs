@@ -17,6 +17,11 @@ pub struct StateBlob {
 impl StateBlob {
     pub fn new(bytes: Vec<u8>, summary: StateSummary) -> Self {
         let digest = digest_of(&bytes);
+        Self::with_digest(bytes, summary, digest)
+    }
+
+    /// Wraps bytes whose digest is already known.
+    pub fn with_digest(bytes: Vec<u8>, summary: StateSummary, digest: [u8; 32]) -> Self {
         let etag = format!("\"{}\"", crate::lean::root_hex(&digest));
         StateBlob {
             bytes: bytes.into_boxed_slice(),

@@ -25,7 +25,11 @@ impl ChunkedDecoder {
 
     /// Decodes from `input`, appending body bytes to `out`. Bytes not consumed must be
     /// offered again with more input appended (only happens when `done`).
-    pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<ChunkProgress, ResponseError> {
+    pub fn decode(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<ChunkProgress, ResponseError> {
         let _ = (input, out, self.max_body_bytes);
         todo!()
     }

@@ -1,7 +1,9 @@
 //! The public listener: pure routing and rendering of every endpoint, and the socket
 //! shell of inbound connections.
 
+pub mod conn;
 pub mod dashboard;
+pub mod listener;
 pub mod render;
 pub mod router;
 pub mod static_files;

@@ -1,0 +1,122 @@
+//! Putting the process together: the fd budget, the listener, the signalfd, the
+//! resolver, the engine and the server, handed to the reactor. Kept apart from `main`
+//! so integration tests and the simulator build the same thing.
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::consensus::ConsensusOptions;
+use crate::fd_budget::{self, BudgetError};
+use crate::http1::request::RequestLimits;
+use crate::reactor::core::Core;
+use crate::reactor::signals::Signals;
+use crate::reactor::sockets::WAKER;
+use crate::reactor::Reactor;
+use crate::server::listener::{Server, ServerConfig};
+use crate::upstream::resolver::Resolver;
+use crate::upstream::{Engine, EngineConfig};
+use mio::{Poll, Waker};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Why the process could not start or stopped abnormally.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Budget(#[from] BudgetError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("signal handling: {0}")]
+    Signals(nix::Error),
+    #[error("event loop: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl RunError {
+    /// Exit status: 2 for a configuration the machine cannot hold, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Budget(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Builds the reactor for `config` (bound, not yet running).
+pub fn build(config: &Config) -> Result<Reactor, RunError> {
+    let budget = fd_budget::establish(
+        config.upstreams.len(),
+        config.poll_concurrency,
+        config.max_connections,
+    )?;
+    tracing::info!(
+        limit = budget.limit,
+        reserved = budget.reserved,
+        upstream_pool = budget.upstream_pool,
+        inbound_pool = budget.inbound_pool,
+        "file-descriptor budget"
+    );
+    // Block the signals before any thread is spawned so every thread inherits the mask.
+    let signals = Signals::new().map_err(RunError::Signals)?;
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener =
+        mio::net::TcpListener::bind(addr).map_err(|source| RunError::Bind { addr, source })?;
+    let app = AppState::new(
+        config.upstreams.clone(),
+        config.stale_ms,
+        config.history_len,
+        budget,
+        config.fd_pressure_percent,
+    );
+    let mut core = Core::new(app);
+    let resolver =
+        if Engine::needs_resolver(config.upstreams.iter().map(|u| u.target.host.as_str())) {
+            Some(Resolver::spawn(waker.clone())?)
+        } else {
+            None
+        };
+    let engine = Engine::new(
+        EngineConfig {
+            poll_ms: config.poll_ms,
+            timeout_ms: config.timeout_ms,
+            connect_timeout_ms: config.connect_timeout_ms,
+            max_state_bytes: config.max_state_bytes,
+            pool: budget.upstream_pool,
+            consensus: ConsensusOptions {
+                require_identical_state: config.require_identical_state,
+            },
+        },
+        &mut core,
+        resolver,
+    );
+    let server = Server::new(
+        listener,
+        ServerConfig {
+            limits: RequestLimits::default(),
+            header_timeout_ms: config.header_timeout_ms,
+            idle_timeout_ms: config.idle_timeout_ms,
+            write_timeout_ms: config.write_timeout_ms,
+            static_dir: config.static_dir.clone(),
+            pool: budget.inbound_pool,
+        },
+        poll.registry(),
+    )?;
+    let reload = crate::reload::hook(config);
+    Ok(Reactor::new(
+        poll, core, engine, server, signals, waker, reload,
+    )?)
+}
+
+/// Builds and runs until SIGTERM/SIGINT.
+pub fn run(config: Config) -> Result<(), RunError> {
+    let mut reactor = build(&config)?;
+    let local = reactor.server.local_addr()?;
+    tracing::info!(%local, upstreams = config.upstreams.len(), "leanpoint listening");
+    reactor.run()?;
+    Ok(())
+}

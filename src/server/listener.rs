@@ -1,0 +1,272 @@
+//! The public listener in the loop: accepting under the inbound cap (shedding the oldest
+//! idle keep-alive connection to admit a new one, pausing and resuming with hysteresis),
+//! surviving EMFILE/ENFILE without spinning, and driving inbound connections with
+//! their head, idle and write-stall deadlines.
+
+use super::conn::{Deadline, Drive, DriveInput, InboundConn};
+use super::router::RouteContext;
+use crate::fd_budget::open_fds;
+use crate::http1::request::RequestLimits;
+use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
+use crate::reactor::sockets::{Socket, LISTENER};
+use crate::timer::TimerHandle;
+use mio::net::TcpListener;
+use mio::{Interest, Registry, Token};
+use std::io;
+use std::path::PathBuf;
+
+/// Delay before accepting again after EMFILE/ENFILE.
+const ACCEPT_RETRY_MS: u64 = 100;
+/// How long a reading of `/proc/self/fd` is reused.
+const OPEN_FDS_CACHE_MS: u64 = 100;
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub limits: RequestLimits,
+    pub header_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub write_timeout_ms: u64,
+    pub static_dir: Option<PathBuf>,
+    /// Most inbound connections at once (from the fd budget).
+    pub pool: usize,
+}
+
+/// The listener and the inbound side of the loop.
+pub struct Server {
+    listener: TcpListener,
+    cfg: ServerConfig,
+    paused: bool,
+    retry_timer: Option<TimerHandle>,
+    scratch: Vec<u8>,
+    fds_read_at: Option<u64>,
+    fds: usize,
+}
+
+impl Server {
+    /// Registers the bound listener.
+    pub fn new(
+        mut listener: TcpListener,
+        cfg: ServerConfig,
+        registry: &Registry,
+    ) -> io::Result<Self> {
+        registry.register(&mut listener, LISTENER, Interest::READABLE)?;
+        Ok(Server {
+            listener,
+            cfg,
+            paused: false,
+            retry_timer: None,
+            scratch: vec![0; 64 * 1024],
+            fds_read_at: None,
+            fds: 0,
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Open fds now, read from `/proc/self/fd` at most every 100 ms.
+    pub fn open_fds(&mut self, now: u64) -> usize {
+        match self.fds_read_at {
+            Some(at) if now.saturating_sub(at) < OPEN_FDS_CACHE_MS => self.fds,
+            _ => {
+                self.fds = open_fds();
+                self.fds_read_at = Some(now);
+                self.fds
+            }
+        }
+    }
+
+    /// The listener is readable (or accepting should be retried).
+    pub fn on_accept_ready(&mut self, core: &mut Core, registry: &Registry) {
+        if self.paused {
+            return;
+        }
+        loop {
+            if core.sockets.inbound_count() >= self.cfg.pool && !self.shed_oldest_idle(core) {
+                tracing::debug!(
+                    open = core.sockets.inbound_count(),
+                    "inbound cap reached; pausing accept"
+                );
+                self.paused = true;
+                return;
+            }
+            match self.listener.accept() {
+                Ok((stream, _peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let now = core.now;
+                    let inserted = core.sockets.insert_with(|token| {
+                        let mut conn = InboundConn::new(stream, now);
+                        registry
+                            .register(
+                                conn.stream_mut(),
+                                token,
+                                Interest::READABLE | Interest::WRITABLE,
+                            )
+                            .map(|_| Socket::Inbound(conn))
+                    });
+                    match inserted {
+                        Ok(token) => {
+                            core.app.counters.inbound_accepted += 1;
+                            core.app.counters.inbound_open = core.sockets.inbound_count();
+                            if let Some(conn) = core.sockets.inbound_mut(token) {
+                                let deadline = now + self.cfg.header_timeout_ms;
+                                rearm(
+                                    &mut core.timers,
+                                    &mut conn.timer,
+                                    deadline,
+                                    TimerEvent::Socket(token),
+                                );
+                                conn.deadline = Deadline::Head;
+                            }
+                        }
+                        Err(e) => tracing::warn!("cannot register an accepted connection: {e}"),
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // EMFILE, ENFILE, ENOBUFS, ENOMEM: stop and retry later, never spin.
+                    core.app.counters.accept_errors += 1;
+                    tracing::warn!("accept failed: {e}; retrying in {ACCEPT_RETRY_MS} ms");
+                    self.paused = true;
+                    let at = core.now + ACCEPT_RETRY_MS;
+                    rearm(
+                        &mut core.timers,
+                        &mut self.retry_timer,
+                        at,
+                        TimerEvent::AcceptRetry,
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The EMFILE retry timer fired.
+    pub fn on_accept_retry(&mut self, core: &mut Core, registry: &Registry) {
+        self.retry_timer = None;
+        self.paused = false;
+        self.on_accept_ready(core, registry);
+    }
+
+    /// Closes the idle connection that has been idle longest; false when none is idle.
+    fn shed_oldest_idle(&mut self, core: &mut Core) -> bool {
+        let victim = core
+            .sockets
+            .inbound_tokens()
+            .filter(|(_, c)| c.is_idle() && c.served > 0)
+            .min_by_key(|(_, c)| c.idle_since)
+            .map(|(t, _)| t);
+        match victim {
+            Some(token) => {
+                core.app.counters.inbound_shed += 1;
+                self.close(core, token);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A readiness event for an inbound connection.
+    pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
+        let now = core.now;
+        let open_fds = self.open_fds(now);
+        let ctx = RouteContext {
+            app: &core.app,
+            now_ms: core.clock_wall_ms(),
+            open_fds,
+            static_dir: self.cfg.static_dir.as_deref(),
+        };
+        let Some(Socket::Inbound(conn)) = core.sockets.get_mut(token) else {
+            return;
+        };
+        let served_before = conn.served;
+        let outcome = conn.drive(DriveInput {
+            now,
+            limits: &self.cfg.limits,
+            route: &ctx,
+            scratch: &mut self.scratch,
+        });
+        let served = conn.served - served_before;
+        match outcome {
+            Drive::Close => {
+                core.app.counters.requests_served += served;
+                self.close(core, token);
+                self.maybe_resume(core, registry);
+            }
+            Drive::Keep(kind, since) => {
+                let timeout = match kind {
+                    Deadline::Head if conn.served == 0 => self.cfg.header_timeout_ms,
+                    Deadline::Head => self.cfg.header_timeout_ms,
+                    Deadline::Idle if conn.served == 0 => self.cfg.header_timeout_ms,
+                    Deadline::Idle => self.cfg.idle_timeout_ms,
+                    Deadline::Write => self.cfg.write_timeout_ms,
+                };
+                let deadline = since + timeout;
+                if conn.deadline != kind
+                    || conn.timer.is_none()
+                    || served > 0
+                    || kind == Deadline::Write
+                {
+                    conn.deadline = kind;
+                    rearm(
+                        &mut core.timers,
+                        &mut conn.timer,
+                        deadline,
+                        TimerEvent::Socket(token),
+                    );
+                }
+                core.app.counters.requests_served += served;
+            }
+        }
+    }
+
+    /// A deadline of an inbound connection fired: close it.
+    pub fn on_deadline(
+        &mut self,
+        core: &mut Core,
+        registry: &Registry,
+        token: Token,
+        handle: TimerHandle,
+    ) {
+        let Some(conn) = core.sockets.inbound_mut(token) else {
+            return;
+        };
+        if conn.timer != Some(handle) {
+            return;
+        }
+        conn.timer = None;
+        tracing::debug!(deadline = ?conn.deadline, "closing an inbound connection at its deadline");
+        core.app.counters.inbound_timed_out += 1;
+        self.close(core, token);
+        self.maybe_resume(core, registry);
+    }
+
+    fn close(&mut self, core: &mut Core, token: Token) {
+        if let Some(Socket::Inbound(mut conn)) = core.sockets.remove(token) {
+            disarm(&mut core.timers, &mut conn.timer);
+        }
+        core.app.counters.inbound_open = core.sockets.inbound_count();
+    }
+
+    /// Resumes accepting once the count falls to 90% of the cap.
+    fn maybe_resume(&mut self, core: &mut Core, registry: &Registry) {
+        if self.paused
+            && self.retry_timer.is_none()
+            && core.sockets.inbound_count() * 10 <= self.cfg.pool * 9
+        {
+            self.paused = false;
+            self.on_accept_ready(core, registry);
+        }
+    }
+
+    /// Closes every inbound connection (shutdown).
+    pub fn close_all(&mut self, core: &mut Core) {
+        let tokens: Vec<Token> = core.sockets.inbound_tokens().map(|(t, _)| t).collect();
+        for token in tokens {
+            self.close(core, token);
+        }
+    }
+}
