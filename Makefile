@@ -1,0 +1,38 @@
+# leanpoint: build, run, test, bench. Every target works on a fresh machine of this kind.
+SHELL := /bin/bash
+CARGO ?= cargo
+LEAN_URL ?= http://127.0.0.1:5052
+PORT ?= 5555
+
+.PHONY: all build release run test test-unit lint fmt bench soak clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# Runs leanpoint on 127.0.0.1:$(PORT) against one lean node at $(LEAN_URL).
+run: release
+	./target/release/leanpoint --bind 127.0.0.1 --port $(PORT) --lean-url $(LEAN_URL)
+
+# Every test: unit, integration (real loopback sockets, one process per test), doc tests.
+test:
+	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
+	$(CARGO) nextest run --no-fail-fast
+	$(CARGO) test --doc
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+bench:
+	$(CARGO) bench
+
+clean:
+	$(CARGO) clean
