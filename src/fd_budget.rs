@@ -37,8 +37,23 @@ pub enum BudgetError {
     Rlimit(String),
 }
 
+/// Limits above this (`RLIM_INFINITY` included) are counted as this many fds: the
+/// kernel's default `fs.nr_open`, above which `setrlimit` fails anyway.
+pub const FD_CAP: u64 = 1 << 20;
+
+impl FdBudget {
+    /// Whether `open` fds are above `percent` % of the limit (`/healthz` `fd_pressure`).
+    pub fn under_pressure(&self, open: usize, percent: u8) -> bool {
+        open.saturating_mul(100) > self.limit.saturating_mul(usize::from(percent))
+    }
+}
+
 /// Pure computation. `soft`/`hard` are the current limits; returns the budget and the
 /// soft limit to set if it must be raised.
+///
+/// `desired = RESERVED + upstream_pool + max_connections`: when the soft limit is below
+/// it and the hard limit is above the soft one, the soft limit is raised to
+/// `min(hard, desired)`. The inbound pool is what is left, at most `max_connections`.
 pub fn compute(
     soft: u64,
     hard: u64,
@@ -46,21 +61,201 @@ pub fn compute(
     poll_concurrency: usize,
     max_connections: usize,
 ) -> Result<(FdBudget, Option<u64>), BudgetError> {
-    let _ = (soft, hard, upstreams, poll_concurrency, max_connections);
-    todo!()
+    let soft = soft.min(FD_CAP);
+    let hard = hard.min(FD_CAP);
+    let upstream_pool = poll_concurrency.min(upstreams).max(1);
+    let needed = RESERVED
+        .saturating_add(upstream_pool)
+        .saturating_add(MIN_INBOUND);
+    let desired = RESERVED
+        .saturating_add(upstream_pool)
+        .saturating_add(max_connections);
+    let desired = u64::try_from(desired).unwrap_or(u64::MAX);
+    let (limit, raise) = if soft < desired && hard > soft {
+        let new_soft = hard.min(desired);
+        (new_soft, Some(new_soft))
+    } else {
+        (soft, None)
+    };
+    // `limit` is at most FD_CAP, which fits any usize of 32 bits or more.
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if limit < needed {
+        return Err(BudgetError::TooLow {
+            limit,
+            upstreams,
+            concurrency: poll_concurrency,
+            needed,
+        });
+    }
+    let inbound_pool = max_connections.min(limit - RESERVED - upstream_pool);
+    let budget = FdBudget {
+        limit,
+        reserved: RESERVED,
+        upstream_pool,
+        inbound_pool,
+    };
+    Ok((budget, raise))
 }
 
 /// Reads the limits, raises the soft one if that helps, and returns the budget.
+///
+/// If raising fails (a container may forbid it), the budget is computed again within
+/// the current soft limit.
 pub fn establish(
     upstreams: usize,
     poll_concurrency: usize,
     max_connections: usize,
 ) -> Result<FdBudget, BudgetError> {
-    let _ = (upstreams, poll_concurrency, max_connections);
-    todo!()
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) =
+        getrlimit(Resource::RLIMIT_NOFILE).map_err(|e| BudgetError::Rlimit(e.to_string()))?;
+    let (budget, raise) = compute(soft, hard, upstreams, poll_concurrency, max_connections)?;
+    let Some(new_soft) = raise else {
+        return Ok(budget);
+    };
+    match setrlimit(Resource::RLIMIT_NOFILE, new_soft, hard) {
+        Ok(()) => {
+            tracing::info!(from = soft, to = new_soft, "raised the soft RLIMIT_NOFILE");
+            Ok(budget)
+        }
+        Err(e) => {
+            tracing::warn!(soft, hard, wanted = new_soft, error = %e, "cannot raise RLIMIT_NOFILE");
+            compute(soft, soft, upstreams, poll_concurrency, max_connections).map(|(b, _)| b)
+        }
+    }
 }
 
-/// Open fds of this process (entries of `/proc/self/fd`, minus the one used to list it).
+/// Open fds of this process (entries of `/proc/self/fd`, minus the one used to list it);
+/// 0 where `/proc` cannot be read.
 pub fn open_fds() -> usize {
-    todo!()
+    match std::fs::read_dir("/proc/self/fd") {
+        Ok(entries) => entries.count().saturating_sub(1),
+        Err(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INF: u64 = u64::MAX; // RLIM_INFINITY on Linux
+
+    #[test]
+    fn too_low_names_the_limit_needed() {
+        let e = compute(16, 16, 40, 64, 1024).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "nofile 16 is too low: 40 upstreams with poll concurrency 64 need at least 60"
+        );
+    }
+
+    #[test]
+    fn too_low_after_raising_to_the_hard_limit() {
+        let e = compute(16, 40, 40, 64, 1024).unwrap_err();
+        assert_eq!(
+            e,
+            BudgetError::TooLow {
+                limit: 40,
+                upstreams: 40,
+                concurrency: 64,
+                needed: 60
+            }
+        );
+    }
+
+    #[test]
+    fn exactly_enough_is_enough() {
+        let (b, raise) = compute(60, 60, 40, 64, 1024).unwrap();
+        assert_eq!(raise, None);
+        assert_eq!((b.limit, b.upstream_pool, b.inbound_pool), (60, 40, 8));
+    }
+
+    #[test]
+    fn raises_soft_toward_desired() {
+        // desired = 12 + 4 + 1024 = 1040, hard allows it.
+        let (b, raise) = compute(256, 4096, 4, 64, 1024).unwrap();
+        assert_eq!(raise, Some(1040));
+        assert_eq!(b.limit, 1040);
+        assert_eq!(b.inbound_pool, 1024);
+        assert_eq!(b.reserved, RESERVED);
+    }
+
+    #[test]
+    fn raises_soft_up_to_hard_and_clamps_inbound() {
+        let (b, raise) = compute(256, 512, 100, 64, 1024).unwrap();
+        assert_eq!(raise, Some(512));
+        assert_eq!(b.upstream_pool, 64);
+        assert_eq!(b.inbound_pool, 512 - 12 - 64);
+    }
+
+    #[test]
+    fn no_raise_when_soft_suffices_or_hard_is_soft() {
+        let (b, raise) = compute(65536, 65536, 4, 64, 1024).unwrap();
+        assert_eq!((raise, b.limit, b.inbound_pool), (None, 65536, 1024));
+        let (b, raise) = compute(256, 256, 4, 64, 1024).unwrap();
+        assert_eq!((raise, b.inbound_pool), (None, 256 - 12 - 4));
+    }
+
+    #[test]
+    fn upstream_pool_is_bounded_by_concurrency_and_at_least_one() {
+        assert_eq!(
+            compute(1024, 1024, 500, 16, 10).unwrap().0.upstream_pool,
+            16
+        );
+        assert_eq!(compute(1024, 1024, 0, 16, 10).unwrap().0.upstream_pool, 1);
+        assert_eq!(compute(1024, 1024, 3, 0, 10).unwrap().0.upstream_pool, 1);
+    }
+
+    #[test]
+    fn infinity_is_capped() {
+        let (b, raise) = compute(INF, INF, 4, 64, 1024).unwrap();
+        assert_eq!(
+            (raise, b.limit, b.inbound_pool),
+            (None, FD_CAP as usize, 1024)
+        );
+        let (b, raise) = compute(1024, INF, 4, 64, 4096).unwrap();
+        assert_eq!(raise, Some(12 + 4 + 4096));
+        assert_eq!(b.inbound_pool, 4096);
+        let (b, raise) = compute(1024, INF, 4, 64, usize::MAX).unwrap();
+        assert_eq!(raise, Some(FD_CAP));
+        assert_eq!(b.inbound_pool, FD_CAP as usize - 12 - 4);
+    }
+
+    #[test]
+    fn pressure_is_above_the_share() {
+        let b = compute(1000, 1000, 4, 64, 10_000).unwrap().0;
+        assert!(!b.under_pressure(900, 90));
+        assert!(b.under_pressure(901, 90));
+        assert!(b.under_pressure(1001, 100));
+        assert!(
+            b.under_pressure(usize::MAX, 100),
+            "saturates instead of overflowing"
+        );
+    }
+
+    #[test]
+    fn establish_gives_a_usable_budget() {
+        let b = establish(1, 1, 8).unwrap();
+        assert!(b.limit >= RESERVED + 1 + MIN_INBOUND);
+        assert_eq!(b.upstream_pool, 1);
+        assert!(b.inbound_pool >= MIN_INBOUND && b.inbound_pool <= 8);
+    }
+
+    #[test]
+    fn open_fds_counts_a_new_file() {
+        // Other tests may open or close fds meanwhile: a few attempts must see exactly ours.
+        const N: usize = 16;
+        let seen = (0..10).any(|_| {
+            let before = open_fds();
+            let files: Vec<_> = (0..N)
+                .filter_map(|_| std::fs::File::open("/proc/self/stat").ok())
+                .collect();
+            let during = open_fds();
+            let opened = files.len();
+            drop(files);
+            let after = open_fds();
+            opened == N && during == before + N && after == before
+        });
+        assert!(seen, "opening {N} files never showed as {N} more fds");
+    }
 }

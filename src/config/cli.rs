@@ -1,26 +1,319 @@
 //! Flags and `LEANPOINT_*` environment variables (flags win), defaults of the original.
+//!
+//! The table of flags lives in `cli/flags.rs`, typed value parsing in `cli/values.rs`.
+//! Every error is one line naming the flag, variable or file and what is wrong.
 
-use super::{Config, ConfigError};
+mod flags;
+mod values;
+
+use super::upstreams_file::normalize_path;
+use super::{
+    one_line, parse_http_url, parse_upstreams_file, Config, ConfigError, LogFormat, UpstreamSpec,
+};
+use flags::{Flag, Id};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use values::Setting;
+
+/// Default `--bind`.
+pub const DEFAULT_BIND: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+/// Default `--port`.
+pub const DEFAULT_PORT: u16 = 5555;
+/// Default `--lean-url`.
+pub const DEFAULT_LEAN_URL: &str = "http://127.0.0.1:5052";
+/// Default `--lean-path`.
+pub const DEFAULT_LEAN_PATH: &str = "/status";
+/// Default `--poll-ms`.
+pub const DEFAULT_POLL_MS: u64 = 10_000;
+/// Default `--timeout-ms`.
+pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+/// Default `--poll-concurrency` (also what `0` means).
+pub const DEFAULT_POLL_CONCURRENCY: usize = 64;
+/// Default `--stale-ms`.
+pub const DEFAULT_STALE_MS: u64 = 30_000;
+/// Default `--log-level`.
+pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// Default `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default `--max-state-bytes` (64 MiB).
+pub const DEFAULT_MAX_STATE_BYTES: usize = 64 << 20;
+/// Default `--header-timeout-ms`.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// Default `--idle-timeout-ms`.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Default `--write-timeout-ms`.
+pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
+/// Default `--fd-pressure-percent`.
+pub const DEFAULT_FD_PRESSURE_PERCENT: u8 = 90;
+/// Default `--history-len`.
+pub const DEFAULT_HISTORY_LEN: usize = 64;
+/// Largest `--history-len` accepted.
+pub const MAX_HISTORY_LEN: usize = 1_000_000;
+/// Name of the single upstream of legacy mode.
+pub const DEFAULT_UPSTREAM_NAME: &str = "default";
 
 /// What the command line asks for.
+// Built once at start-up and moved out at once: boxing the config would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Run with this configuration.
     Run(Config),
+    /// Print [`usage`] and exit 0.
     Help,
 }
 
 /// Parses `args` (without the program name). `env` looks up an environment variable;
 /// `read_file` reads the upstreams file (errors are reported naming the file).
+///
+/// `--help`/`-h` anywhere (not as another flag's value) wins over any error.
 pub fn parse_command_line(
     args: &[String],
     env: &dyn Fn(&str) -> Option<String>,
     read_file: &dyn Fn(&std::path::Path) -> std::io::Result<String>,
 ) -> Result<Command, ConfigError> {
-    let _ = (args, env, read_file);
-    todo!()
+    let given = match scan(args) {
+        Scan::Help => return Ok(Command::Help),
+        Scan::Bad(e) => return Err(e),
+        Scan::Flags(given) => given,
+    };
+    let settings = Settings { given, env };
+    build(&settings, read_file).map(Command::Run)
 }
 
 /// The `--help` text: every flag with its env var and default.
 pub fn usage() -> String {
-    todo!()
+    flags::render_usage()
 }
+
+/// The arguments, tokenized.
+enum Scan {
+    Help,
+    /// The first bad argument.
+    Bad(ConfigError),
+    /// The flags given, in order.
+    Flags(Vec<(&'static Flag, String)>),
+}
+
+fn scan(args: &[String]) -> Scan {
+    let mut first_error = None;
+    let mut given = Vec::new();
+    let mut args = args.iter().peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--help" || arg == "-h" {
+            return Scan::Help;
+        }
+        let result = (|| {
+            let Some(body) = arg.strip_prefix("--") else {
+                return Err(ConfigError::new(if arg.starts_with('-') {
+                    format!("unknown flag {:?}; see --help", one_line(arg))
+                } else {
+                    format!("unexpected argument {:?}; see --help", one_line(arg))
+                }));
+            };
+            let (name, inline) = match body.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (body, None),
+            };
+            if name == "help" {
+                return Err(ConfigError::new("--help takes no value"));
+            }
+            let Some(flag) = flags::find(name) else {
+                return Err(ConfigError::new(format!(
+                    "unknown flag \"--{}\"; see --help",
+                    one_line(name)
+                )));
+            };
+            let value = match (inline, flag.metavar) {
+                (Some(v), _) => v.to_string(),
+                (None, None) => "true".to_string(),
+                (None, Some(_)) => match args.next_if(|next| !next.starts_with("--")) {
+                    Some(v) => v.clone(),
+                    None => return Err(ConfigError::new(format!("--{}: missing value", name))),
+                },
+            };
+            Ok((flag, value))
+        })();
+        match result {
+            Ok(pair) => given.push(pair),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Scan::Bad(e),
+        None => Scan::Flags(given),
+    }
+}
+
+/// Flags given, over the environment.
+struct Settings<'a> {
+    given: Vec<(&'static Flag, String)>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Settings<'_> {
+    /// The text of a setting: the last flag given, else a non-empty variable, else none.
+    fn get(&self, id: Id) -> Option<Setting> {
+        if let Some((flag, value)) = self.given.iter().rev().find(|(f, _)| f.id == id) {
+            return Some(Setting {
+                origin: format!("--{}", flag.name),
+                value: value.clone(),
+            });
+        }
+        let flag = flags::by_id(id);
+        (self.env)(flag.env)
+            .filter(|v| !v.is_empty())
+            .map(|value| Setting {
+                origin: flag.env.to_string(),
+                value,
+            })
+    }
+
+    /// A typed setting, or `default` when unset.
+    fn read<T>(
+        &self,
+        id: Id,
+        parse: impl Fn(&Setting) -> Result<T, ConfigError>,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        match self.get(id) {
+            Some(s) => parse(&s),
+            None => Ok(default),
+        }
+    }
+}
+
+fn build(
+    s: &Settings<'_>,
+    read_file: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Config, ConfigError> {
+    let bind = s.read(Id::Bind, Setting::ip, DEFAULT_BIND)?;
+    let port = s.read(Id::Port, Setting::port, DEFAULT_PORT)?;
+    let lean_url = s.get(Id::LeanUrl);
+    let lean_path = s.read(
+        Id::LeanPath,
+        |v| Ok(normalize_path(&v.value)),
+        DEFAULT_LEAN_PATH.to_string(),
+    )?;
+    let poll_ms = s.read(Id::PollMs, Setting::positive_u64, DEFAULT_POLL_MS)?;
+    let timeout_ms = s.read(Id::TimeoutMs, Setting::positive_u64, DEFAULT_TIMEOUT_MS)?;
+    let connect_timeout_ms = s
+        .read(Id::ConnectTimeoutMs, Setting::positive_u64, timeout_ms)?
+        .min(timeout_ms);
+    let poll_concurrency = match s.read(Id::PollConcurrency, Setting::usize, 0)? {
+        0 => DEFAULT_POLL_CONCURRENCY,
+        n => n,
+    };
+    let stale_ms = s.read(Id::StaleMs, Setting::positive_u64, DEFAULT_STALE_MS)?;
+    let static_dir = s.get(Id::StaticDir).map(|v| v.path()).transpose()?;
+    let log_level = s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into())?;
+    let log_format = s.read(Id::LogFormat, Setting::log_format, LogFormat::Text)?;
+    let max_connections = s.read(
+        Id::MaxConnections,
+        Setting::positive_usize,
+        DEFAULT_MAX_CONNECTIONS,
+    )?;
+    let max_state_bytes = s.read(
+        Id::MaxStateBytes,
+        Setting::positive_usize,
+        DEFAULT_MAX_STATE_BYTES,
+    )?;
+    let header_timeout_ms = s.read(
+        Id::HeaderTimeoutMs,
+        Setting::positive_u64,
+        DEFAULT_HEADER_TIMEOUT_MS,
+    )?;
+    let idle_timeout_ms = s.read(
+        Id::IdleTimeoutMs,
+        Setting::positive_u64,
+        DEFAULT_IDLE_TIMEOUT_MS,
+    )?;
+    let write_timeout_ms = s.read(
+        Id::WriteTimeoutMs,
+        Setting::positive_u64,
+        DEFAULT_WRITE_TIMEOUT_MS,
+    )?;
+    let fd_pressure_percent = s.read(
+        Id::FdPressurePercent,
+        Setting::percent,
+        DEFAULT_FD_PRESSURE_PERCENT,
+    )?;
+    let history_len = s.read(
+        Id::HistoryLen,
+        |v| v.usize_at_most(MAX_HISTORY_LEN),
+        DEFAULT_HISTORY_LEN,
+    )?;
+    let require_identical_state = s.read(Id::RequireIdenticalState, Setting::bool, false)?;
+
+    let upstreams_config = s.get(Id::UpstreamsConfig);
+    let upstreams = match &upstreams_config {
+        Some(file) => read_upstreams(file, read_file)?,
+        None => vec![legacy_upstream(lean_url.as_ref(), &lean_path)?],
+    };
+    let upstreams_config = upstreams_config.map(|f| PathBuf::from(f.value));
+    Ok(Config {
+        bind,
+        port,
+        upstreams_config,
+        upstreams,
+        lean_url: lean_url.map_or_else(|| DEFAULT_LEAN_URL.to_string(), |u| u.value),
+        lean_path,
+        poll_ms,
+        timeout_ms,
+        connect_timeout_ms,
+        poll_concurrency,
+        stale_ms,
+        static_dir,
+        log_level,
+        log_format,
+        max_connections,
+        max_state_bytes,
+        header_timeout_ms,
+        idle_timeout_ms,
+        write_timeout_ms,
+        fd_pressure_percent,
+        history_len,
+        require_identical_state,
+    })
+}
+
+/// Reads and parses the upstreams file named by `file`.
+fn read_upstreams(
+    file: &Setting,
+    read_file: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Vec<UpstreamSpec>, ConfigError> {
+    let path = file.path()?;
+    let contents = read_file(&path).map_err(|e| {
+        file.fail(format_args!(
+            "cannot read upstreams file {}: {e}",
+            one_line(&file.value)
+        ))
+    })?;
+    parse_upstreams_file(&file.value, &contents)
+}
+
+/// The single upstream of legacy mode, from `--lean-url` and `--lean-path`.
+fn legacy_upstream(url: Option<&Setting>, path: &str) -> Result<UpstreamSpec, ConfigError> {
+    let (url, target) = match url {
+        Some(u) => {
+            let target =
+                parse_http_url(&u.value).map_err(|e| u.fail(format_args!("{:?}: {e}", u.value)))?;
+            (u.value.clone(), target)
+        }
+        None => {
+            let target = parse_http_url(DEFAULT_LEAN_URL).map_err(ConfigError::new)?;
+            (DEFAULT_LEAN_URL.to_string(), target)
+        }
+    };
+    Ok(UpstreamSpec {
+        name: DEFAULT_UPSTREAM_NAME.to_string(),
+        url,
+        target,
+        path: path.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

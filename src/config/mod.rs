@@ -81,7 +81,22 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// An error with this one-line message.
     pub fn new(msg: impl Into<String>) -> Self {
         ConfigError::Message(msg.into())
     }
+}
+
+/// `s` with control characters escaped, so that a user-supplied name (a file name, a
+/// value) cannot break an error message across lines.
+pub(crate) fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
