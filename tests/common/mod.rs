@@ -226,7 +226,7 @@ pub fn upstreams_file(entries: &[(String, String)]) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "leanpoint-test-{}-{}",
         std::process::id(),
-        Instant::now().elapsed().as_nanos() ^ rand_u64()
+        rand_u64()
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let list: Vec<serde_json::Value> = entries
