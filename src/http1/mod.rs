@@ -3,5 +3,6 @@
 
 pub mod chunked;
 pub mod encode;
+mod fields;
 pub mod request;
 pub mod response;
