@@ -1,0 +1,128 @@
+//! Benches of the pure HTTP API: routing plus rendering of `/status` (the hot endpoint,
+//! targeted at ~100k req/s with room to spare), `/api/upstreams` with 16 and 1000
+//! upstreams, and `/metrics` with 16 upstreams.
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use leanpoint::app::{Agreed, AppState, RoundView, StateBlob, UpstreamError, UpstreamErrorKind};
+use leanpoint::config::{HttpUrl, UpstreamSpec};
+use leanpoint::consensus::Candidate;
+use leanpoint::fd_budget::FdBudget;
+use leanpoint::http1::request::Method;
+use leanpoint::lean::ssz::StateSummary;
+use leanpoint::lean::Checkpoint;
+use leanpoint::server::router::{route, RouteContext, RouteInput};
+use std::rc::Rc;
+
+const NOW: i64 = 1_700_000_000_000;
+
+/// `n` upstreams, all polled, one in ten failing, an agreement one second old.
+fn app(n: usize) -> AppState {
+    let specs = (0..n)
+        .map(|i| UpstreamSpec {
+            name: format!("node_{i}"),
+            url: format!("http://10.0.{}.{}:5052", i / 250, i % 250),
+            target: HttpUrl {
+                host: format!("10.0.{}.{}", i / 250, i % 250),
+                port: 5052,
+                prefix: String::new(),
+            },
+            path: "/status".to_string(),
+        })
+        .collect();
+    let budget = FdBudget {
+        limit: 65536,
+        reserved: 12,
+        upstream_pool: 64,
+        inbound_pool: 4096,
+    };
+    let mut app = AppState::new(specs, 30_000, 64, budget, 90);
+    let summary = StateSummary {
+        genesis_time: 1_700_000_000,
+        slot: 100,
+        latest_justified: Checkpoint {
+            slot: 101,
+            root: [0x11; 32],
+        },
+        latest_finalized: Checkpoint {
+            slot: 100,
+            root: [0x22; 32],
+        },
+    };
+    let state = Rc::new(StateBlob::new(vec![7u8; 4096], summary));
+    let candidate = Candidate {
+        justified_slot: 101,
+        justified_root: Some([0xaa; 32]),
+        finalized_slot: 100,
+    };
+    for (i, u) in app.upstreams.iter_mut().enumerate() {
+        if i % 10 == 9 {
+            u.record_error(UpstreamError {
+                kind: UpstreamErrorKind::ConnectTimeout,
+                detail: "connect timed out after 5000 ms".to_string(),
+                at_ms: NOW - 1500,
+            });
+            continue;
+        }
+        u.healthy = true;
+        u.last_success_ms = Some(NOW - 1000);
+        u.last_justified = Some(Checkpoint {
+            slot: 101,
+            root: [0xaa; 32],
+        });
+        u.justified_from_endpoint = true;
+        u.last_finalized_slot = Some(100);
+        u.head_slot = Some(104);
+        u.last_latency_ms = Some(3 + i as u64 % 40);
+        u.state = Some(Rc::clone(&state));
+    }
+    let responders = n - n / 10;
+    app.round = RoundView {
+        total_upstreams: n,
+        responding_upstreams: responders,
+        has_consensus: true,
+        completed: true,
+    };
+    app.last_updated_ms = NOW - 1000;
+    app.last_success_ms = NOW - 1000;
+    app.agreed = Some(Agreed {
+        candidate,
+        state,
+        first_agreed_ms: NOW - 8000,
+        agreeing: responders,
+        responders,
+        identical: responders,
+    });
+    app
+}
+
+fn get(app: &AppState, target: &str) -> usize {
+    let ctx = RouteContext {
+        app,
+        now_ms: NOW,
+        open_fds: 40,
+        static_dir: None,
+    };
+    let input = RouteInput {
+        method: Method::Get,
+        target,
+        if_none_match: None,
+    };
+    route(black_box(input), &ctx).body.len()
+}
+
+fn benches(c: &mut Criterion) {
+    let small = app(16);
+    c.bench_function("route_status", |b| b.iter(|| get(&small, "/status")));
+    let mut group = c.benchmark_group("route_upstreams");
+    for n in [16usize, 1000] {
+        let a = app(n);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &a, |b, a| {
+            b.iter(|| get(a, "/api/upstreams"))
+        });
+    }
+    group.finish();
+    c.bench_function("route_metrics_16", |b| b.iter(|| get(&small, "/metrics")));
+}
+
+criterion_group!(render, benches);
+criterion_main!(render);
