@@ -32,13 +32,26 @@ fn sixteen_upstreams_twelve_broken_fds_flat_majority_served() {
     for b in broken {
         nodes.push(MockNode::start(b));
     }
-    let entries: Vec<(String, String)> = nodes.iter().enumerate().map(|(i, n)| (format!("node{i}"), n.url())).collect();
+    let entries: Vec<(String, String)> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("node{i}"), n.url()))
+        .collect();
     let file = upstreams_file(&entries);
     let lp = Leanpoint::start_with(
-        &["--upstreams-config", file.to_str().unwrap(), "--poll-ms", "200", "--timeout-ms", "300"],
+        &[
+            "--upstreams-config",
+            file.to_str().unwrap(),
+            "--poll-ms",
+            "200",
+            "--timeout-ms",
+            "300",
+        ],
         Some(64),
     );
-    let status = lp.wait_for("/status", Duration::from_secs(10), |r| r.json()["finalized_slot"].as_u64() == Some(18));
+    let status = lp.wait_for("/status", Duration::from_secs(10), |r| {
+        r.json()["finalized_slot"].as_u64() == Some(18)
+    });
     assert_eq!(status.json()["justified_slot"], 19, "{}", status.text());
 
     let started = Instant::now();
@@ -52,7 +65,10 @@ fn sixteen_upstreams_twelve_broken_fds_flat_majority_served() {
     let half = samples.len() / 2;
     let first_max = *samples[..half].iter().max().unwrap();
     let second_max = *samples[half..].iter().max().unwrap();
-    assert!(second_max <= first_max + 1, "fds trend up: {first_max} then {second_max}");
+    assert!(
+        second_max <= first_max + 1,
+        "fds trend up: {first_max} then {second_max}"
+    );
 
     let ups = lp.get("/api/upstreams").json();
     assert_eq!(ups["consensus"]["responding_upstreams"], 4, "{ups}");
@@ -71,10 +87,21 @@ fn two_against_two_is_never_served() {
         MockNode::start(Behavior::Healthy(NodeData::forked())),
         MockNode::start(Behavior::Healthy(NodeData::forked())),
     ];
-    let entries: Vec<(String, String)> = nodes.iter().enumerate().map(|(i, n)| (format!("n{i}"), n.url())).collect();
+    let entries: Vec<(String, String)> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("n{i}"), n.url()))
+        .collect();
     let file = upstreams_file(&entries);
-    let lp = Leanpoint::start(&["--upstreams-config", file.to_str().unwrap(), "--poll-ms", "150"]);
-    let status = lp.wait_for("/status", Duration::from_secs(5), |r| r.json()["error_count"].as_u64() >= Some(3));
+    let lp = Leanpoint::start(&[
+        "--upstreams-config",
+        file.to_str().unwrap(),
+        "--poll-ms",
+        "150",
+    ]);
+    let status = lp.wait_for("/status", Duration::from_secs(5), |r| {
+        r.json()["error_count"].as_u64() >= Some(3)
+    });
     let s = status.json();
     assert_eq!(s["finalized_slot"], 0, "{s}");
     assert_eq!(s["last_error"], "no consensus reached among upstreams");

@@ -27,12 +27,21 @@ fn kind_of(lp: &Leanpoint) -> Option<String> {
     if reply.status != 200 {
         return None;
     }
-    reply.json()["upstreams"][0]["last_error_kind"].as_str().map(str::to_string)
+    reply.json()["upstreams"][0]["last_error_kind"]
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Polls one faulty upstream; asserts the error kind and flat fds over many rounds.
 fn assert_fault(url: &str, expected_kind: &str, extra: &[&str]) {
-    let mut args = vec!["--lean-url", url, "--poll-ms", "150", "--timeout-ms", TIMEOUT_MS];
+    let mut args = vec![
+        "--lean-url",
+        url,
+        "--poll-ms",
+        "150",
+        "--timeout-ms",
+        TIMEOUT_MS,
+    ];
     args.extend_from_slice(extra);
     let lp = Leanpoint::start(&args);
     let started = Instant::now();
@@ -46,7 +55,11 @@ fn assert_fault(url: &str, expected_kind: &str, extra: &[&str]) {
     }
     assert_eq!(kind.as_deref(), Some(expected_kind), "error kind for {url}");
     // The deadline is 400 ms; the first error must come within a round plus a deadline.
-    assert!(started.elapsed() < Duration::from_millis(2500), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        started.elapsed()
+    );
     // Keep polling for a while: the fd count must not grow.
     let first = lp.open_fds();
     let mut max_fds = first;
@@ -61,7 +74,10 @@ fn assert_fault(url: &str, expected_kind: &str, extra: &[&str]) {
     assert!(max_fds <= first + 1, "fds grew from {first} to {max_fds}");
     let status = lp.get("/status").json();
     assert!(status["error_count"].as_u64().unwrap_or(0) >= 1);
-    assert!(status["last_error"].as_str().unwrap_or("").starts_with("all upstreams failed: default ("));
+    assert!(status["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("all upstreams failed: default ("));
 }
 
 #[test]
@@ -122,9 +138,15 @@ fn status_404_500_503_are_bad_status() {
             let reply = lp.wait_for("/api/upstreams", Duration::from_secs(5), |r| {
                 r.status == 200 && !r.json()["upstreams"][0]["last_error"].is_null()
             });
-            reply.json()["upstreams"][0]["last_error"].as_str().unwrap_or("").to_string()
+            reply.json()["upstreams"][0]["last_error"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
         };
-        assert!(lp_detail.contains(&format!("bad status {code}")), "{lp_detail}");
+        assert!(
+            lp_detail.contains(&format!("bad status {code}")),
+            "{lp_detail}"
+        );
     }
 }
 
@@ -137,7 +159,11 @@ fn text_instead_of_ssz_is_named() {
 #[test]
 fn refused_connection_is_connect_refused() {
     // Bind and drop to find a port with nothing listening.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     assert_fault(&format!("http://127.0.0.1:{port}"), "connect_refused", &[]);
 }
 
@@ -150,7 +176,9 @@ fn unresolvable_name_is_named() {
 fn healthy_upstream_is_agreed_and_served_byte_for_byte() {
     let node = MockNode::start(Behavior::Healthy(NodeData::fixture()));
     let lp = Leanpoint::start(&["--lean-url", &node.url(), "--poll-ms", "200"]);
-    let status = lp.wait_for("/status", Duration::from_secs(5), |r| r.json()["finalized_slot"].as_u64() == Some(18));
+    let status = lp.wait_for("/status", Duration::from_secs(5), |r| {
+        r.json()["finalized_slot"].as_u64() == Some(18)
+    });
     let s = status.json();
     assert_eq!(s["finalized_slot"], 18);
     assert_eq!(s["justified_slot"], 19);
@@ -161,7 +189,11 @@ fn healthy_upstream_is_agreed_and_served_byte_for_byte() {
     assert_eq!(state.body, NodeData::fixture().state);
     // Keep-alive: several rounds reuse one connection.
     std::thread::sleep(Duration::from_millis(900));
-    assert_eq!(node.accepted.load(std::sync::atomic::Ordering::Relaxed), 1, "one socket reused across rounds");
+    assert_eq!(
+        node.accepted.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "one socket reused across rounds"
+    );
     assert!(node.requests.load(std::sync::atomic::Ordering::Relaxed) >= 6);
 }
 
@@ -169,7 +201,12 @@ fn healthy_upstream_is_agreed_and_served_byte_for_byte() {
 fn chunked_and_close_delimited_upstream_is_agreed() {
     let node = MockNode::start(Behavior::ChunkedClose(NodeData::fixture()));
     let lp = Leanpoint::start(&["--lean-url", &node.url(), "--poll-ms", "200"]);
-    let status = lp.wait_for("/status", Duration::from_secs(5), |r| r.json()["finalized_slot"].as_u64() == Some(18));
+    let status = lp.wait_for("/status", Duration::from_secs(5), |r| {
+        r.json()["finalized_slot"].as_u64() == Some(18)
+    });
     assert_eq!(status.json()["justified_slot"], 19);
-    assert_eq!(lp.get("/lean/v0/states/finalized").body, NodeData::fixture().state);
+    assert_eq!(
+        lp.get("/lean/v0/states/finalized").body,
+        NodeData::fixture().state
+    );
 }

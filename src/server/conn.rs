@@ -3,7 +3,7 @@
 //! replies in order (shared bodies by reference, never copied), and write them as the
 //! socket allows. Deadlines are chosen here and armed by the server.
 
-use super::router::{route, Body, RouteContext, RouteInput};
+use super::router::{Body, Reply, RouteInput};
 use crate::http1::encode::encode_response_head;
 use crate::http1::request::{parse_request, Method, RequestError, RequestLimits};
 use crate::timer::TimerHandle;
@@ -73,10 +73,11 @@ pub struct InboundConn {
 }
 
 /// Per-call inputs of `drive`.
-pub struct DriveInput<'a, 'b> {
+pub struct DriveInput<'a> {
     pub now: u64,
     pub limits: &'a RequestLimits,
-    pub route: &'a RouteContext<'b>,
+    /// Answers one request (leanpoint's router, or the simulator's node).
+    pub handler: &'a mut dyn FnMut(RouteInput<'_>) -> Reply,
     pub scratch: &'a mut [u8],
 }
 
@@ -109,11 +110,11 @@ impl InboundConn {
     }
 
     /// Reads, answers and writes as far as the socket allows.
-    pub fn drive(&mut self, input: DriveInput<'_, '_>) -> Drive {
+    pub fn drive(&mut self, input: DriveInput<'_>) -> Drive {
         let now = input.now;
         loop {
             // Answer what is buffered first (bounded by the output high-water mark).
-            self.answer_buffered(now, input.limits, input.route);
+            self.answer_buffered(now, input.limits, input.handler);
             if let Err(()) = self.write_out(now) {
                 return Drive::Close;
             }
@@ -145,21 +146,23 @@ impl InboundConn {
         Drive::Keep(Deadline::Write, self.last_write)
     }
 
-    fn answer_buffered(&mut self, now: u64, limits: &RequestLimits, ctx: &RouteContext<'_>) {
+    fn answer_buffered(
+        &mut self,
+        now: u64,
+        limits: &RequestLimits,
+        handler: &mut dyn FnMut(RouteInput<'_>) -> Reply,
+    ) {
         let mut consumed = 0;
         while !self.close_after_write && self.out_bytes < OUTPUT_HIGH_WATER {
             match parse_request(&self.inbuf[consumed..], limits) {
                 Ok(None) => break,
                 Ok(Some(req)) => {
                     consumed += req.head_len;
-                    let reply = route(
-                        RouteInput {
-                            method: req.method,
-                            target: &req.target,
-                            if_none_match: req.if_none_match.as_deref(),
-                        },
-                        ctx,
-                    );
+                    let reply = handler(RouteInput {
+                        method: req.method,
+                        target: &req.target,
+                        if_none_match: req.if_none_match.as_deref(),
+                    });
                     let send_body = req.method != Method::Head && reply.status != 304;
                     if !req.keep_alive {
                         self.close_after_write = true;

@@ -4,7 +4,7 @@
 //! their head, idle and write-stall deadlines.
 
 use super::conn::{Deadline, Drive, DriveInput, InboundConn};
-use super::router::RouteContext;
+use super::router::{route, RouteContext};
 use crate::fd_budget::open_fds;
 use crate::http1::request::RequestLimits;
 use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
@@ -186,7 +186,7 @@ impl Server {
         let outcome = conn.drive(DriveInput {
             now,
             limits: &self.cfg.limits,
-            route: &ctx,
+            handler: &mut |input| route(input, &ctx),
             scratch: &mut self.scratch,
         });
         let served = conn.served - served_before;

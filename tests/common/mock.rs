@@ -90,7 +90,12 @@ impl MockNode {
         let conns = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(AtomicUsize::new(0));
         let accepted = Arc::new(AtomicUsize::new(0));
-        let (s, c, r, a) = (stop.clone(), conns.clone(), requests.clone(), accepted.clone());
+        let (s, c, r, a) = (
+            stop.clone(),
+            conns.clone(),
+            requests.clone(),
+            accepted.clone(),
+        );
         let accept_thread = std::thread::spawn(move || {
             let mut workers: Vec<JoinHandle<()>> = Vec::new();
             while !s.load(Ordering::Relaxed) {
@@ -124,13 +129,22 @@ impl MockNode {
 
     /// A listener with backlog 0 whose queue is filled by connections nobody accepts.
     fn never_accept() -> MockNode {
-        use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, SockaddrIn};
-        let fd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).expect("socket");
+        use nix::sys::socket::{
+            bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, SockaddrIn,
+        };
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .expect("socket");
         let any = SockaddrIn::new(127, 0, 0, 1, 0);
         bind(fd.as_raw_fd(), &any).expect("bind");
         listen(&fd, Backlog::new(0).expect("backlog")).expect("listen");
         let local: SockaddrIn = nix::sys::socket::getsockname(fd.as_raw_fd()).expect("name");
-        let addr: SocketAddr = SocketAddr::from(std::net::SocketAddrV4::new(local.ip(), local.port()));
+        let addr: SocketAddr =
+            SocketAddr::from(std::net::SocketAddrV4::new(local.ip(), local.port()));
         // Fill the accept queue (and the SYN queue) so that further connects hang.
         let mut hold = vec![fd];
         for _ in 0..4 {
@@ -141,10 +155,13 @@ impl MockNode {
                 None,
             )
             .expect("socket");
-            let _ = nix::sys::socket::connect(s.as_raw_fd(), &SockaddrIn::from(match addr {
-                SocketAddr::V4(v4) => v4,
-                SocketAddr::V6(_) => unreachable!(),
-            }));
+            let _ = nix::sys::socket::connect(
+                s.as_raw_fd(),
+                &SockaddrIn::from(match addr {
+                    SocketAddr::V4(v4) => v4,
+                    SocketAddr::V6(_) => unreachable!(),
+                }),
+            );
             hold.push(s);
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -192,7 +209,11 @@ fn read_request(stream: &mut TcpStream, stop: &AtomicBool, buf: &mut Vec<u8>) ->
         match stream.read(&mut chunk) {
             Ok(0) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return None,
         }
     }
@@ -202,8 +223,13 @@ fn body_for(data: &NodeData, target: &str) -> Option<(&'static str, Vec<u8>)> {
     match target {
         "/lean/v0/states/finalized" => Some(("application/octet-stream", data.state.clone())),
         "/lean/v0/checkpoints/justified" => Some(("application/json", data.justified.clone())),
-        "/lean/v0/fork_choice" => Some(("application/json; charset=utf-8", data.fork_choice.clone())),
-        "/lean/v0/health" => Some(("application/json", br#"{"status":"healthy","service":"lean-rpc-api"}"#.to_vec())),
+        "/lean/v0/fork_choice" => {
+            Some(("application/json; charset=utf-8", data.fork_choice.clone()))
+        }
+        "/lean/v0/health" => Some((
+            "application/json",
+            br#"{"status":"healthy","service":"lean-rpc-api"}"#.to_vec(),
+        )),
         _ => None,
     }
 }
@@ -224,7 +250,12 @@ fn hold(stop: &AtomicBool) {
     }
 }
 
-fn serve(mut stream: TcpStream, behavior: Behavior, stop: Arc<AtomicBool>, requests: Arc<AtomicUsize>) {
+fn serve(
+    mut stream: TcpStream,
+    behavior: Behavior,
+    stop: Arc<AtomicBool>,
+    requests: Arc<AtomicUsize>,
+) {
     let mut buf = Vec::new();
     while let Some(target) = read_request(&mut stream, &stop, &mut buf) {
         requests.fetch_add(1, Ordering::Relaxed);
@@ -254,8 +285,11 @@ fn serve(mut stream: TcpStream, behavior: Behavior, stop: Arc<AtomicBool>, reque
             }
             Behavior::Trickle(data) => {
                 let (ct, body) = body_for(data, &target).unwrap_or(("text/plain", b"nf".to_vec()));
-                let mut out = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n", body.len())
-                    .into_bytes();
+                let mut out = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
                 out.extend_from_slice(&body);
                 for b in out {
                     if stop.load(Ordering::Relaxed) || stream.write_all(&[b]).is_err() {
@@ -275,7 +309,10 @@ fn serve(mut stream: TcpStream, behavior: Behavior, stop: Arc<AtomicBool>, reque
                 let _ = nix::sys::socket::setsockopt(
                     &stream,
                     nix::sys::socket::sockopt::Linger,
-                    &nix::libc::linger { l_onoff: 1, l_linger: 0 },
+                    &nix::libc::linger {
+                        l_onoff: 1,
+                        l_linger: 0,
+                    },
                 );
                 false
             }
@@ -297,7 +334,9 @@ fn serve(mut stream: TcpStream, behavior: Behavior, stop: Arc<AtomicBool>, reque
                 hold(&stop);
                 false
             }
-            Behavior::Status(code) => respond(&mut stream, *code, "text/plain", b"not ready").is_ok(),
+            Behavior::Status(code) => {
+                respond(&mut stream, *code, "text/plain", b"not ready").is_ok()
+            }
             Behavior::Text => {
                 let body = if target.ends_with("/states/finalized") {
                     br#"{"error":"json instead of ssz","slot":18}"#.to_vec()

@@ -68,7 +68,11 @@ impl Leanpoint {
                         let rest = &line[pos + 6..];
                         let addr = rest.split_whitespace().next().unwrap_or("");
                         if let Ok(addr) = addr.parse() {
-                            return Leanpoint { child, addr, log: rx };
+                            return Leanpoint {
+                                child,
+                                addr,
+                                log: rx,
+                            };
                         }
                     }
                     seen.push(line);
@@ -95,7 +99,8 @@ impl Leanpoint {
 
     /// Resident set size of the child in KiB.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("VmRSS:"))
@@ -109,7 +114,12 @@ impl Leanpoint {
     }
 
     /// Polls `path` until `pred` holds or `timeout` passes; returns the last reply.
-    pub fn wait_for(&self, path: &str, timeout: Duration, pred: impl Fn(&HttpReply) -> bool) -> HttpReply {
+    pub fn wait_for(
+        &self,
+        path: &str,
+        timeout: Duration,
+        pred: impl Fn(&HttpReply) -> bool,
+    ) -> HttpReply {
         let deadline = Instant::now() + timeout;
         loop {
             let reply = self.get(path);
@@ -167,13 +177,17 @@ impl HttpReply {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
 /// One request with `Connection: close`; status 0 when the connection failed.
 pub fn http_get(addr: SocketAddr, path: &str) -> HttpReply {
-    http_request(addr, &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+    http_request(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+    )
 }
 
 /// Sends raw bytes and reads to EOF (5 s cap).
@@ -183,7 +197,9 @@ pub fn http_request(addr: SocketAddr, raw: &str) -> HttpReply {
         headers: vec![],
         body: vec![],
     };
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return fail };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return fail;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     if s.write_all(raw.as_bytes()).is_err() {
         return fail;
@@ -212,12 +228,19 @@ pub fn parse_reply(buf: &[u8]) -> Option<HttpReply> {
         Some(n) if n <= rest.len() => rest[..n].to_vec(),
         _ => rest.to_vec(),
     };
-    Some(HttpReply { status, headers, body })
+    Some(HttpReply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Fixture path.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../shared/fixtures/lean-api/live/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../shared/fixtures/lean-api/live/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 
@@ -234,7 +257,8 @@ pub fn upstreams_file(entries: &[(String, String)]) -> std::path::PathBuf {
         .map(|(n, u)| serde_json::json!({"name": n, "url": u}))
         .collect();
     let path = dir.join("upstreams.json");
-    std::fs::write(&path, serde_json::json!({ "upstreams": list }).to_string()).expect("write upstreams");
+    std::fs::write(&path, serde_json::json!({ "upstreams": list }).to_string())
+        .expect("write upstreams");
     path
 }
 
