@@ -7,6 +7,7 @@
 pub mod app;
 pub mod config;
 pub mod consensus;
+pub mod devnet;
 pub mod fd_budget;
 pub mod http1;
 pub mod lean;

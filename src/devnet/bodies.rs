@@ -1,0 +1,233 @@
+//! The response bodies of a simulated node at one (fork, head): the SSZ state, the
+//! justified checkpoint and fork-choice JSON, built once per slot per fork and shared
+//! by every node (and connection) serving that view through `Rc`.
+
+use super::chain::{block_root, ChainParams, ChainView, RootLog};
+use super::state::encode_state;
+use crate::lean::{root_hex, Checkpoint};
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::rc::Rc;
+
+/// `/lean/v0/health`.
+pub const HEALTH: &[u8] = br#"{"status":"healthy","service":"lean-rpc-api"}"#;
+
+/// Everything a node serves at one view.
+#[derive(Debug)]
+pub struct NodeBodies {
+    pub view: ChainView,
+    /// SSZ state at the finalized slot.
+    pub state: Rc<[u8]>,
+    /// `{"slot":N,"root":"0x…"}`.
+    pub justified: Rc<[u8]>,
+    /// The fork-choice JSON, nodes from the finalized slot to the head.
+    pub fork_choice: Rc<[u8]>,
+}
+
+/// `{"slot":N,"root":"0x…"}`.
+pub fn checkpoint_json(c: &Checkpoint) -> String {
+    format!(r#"{{"slot":{},"root":"{}"}}"#, c.slot, root_hex(&c.root))
+}
+
+/// The fork-choice body of `view`, in the key order clients use.
+pub fn fork_choice_json(params: &ChainParams, view: &ChainView) -> String {
+    let (first, head) = (view.finalized.slot, view.head.slot);
+    let mut out = String::with_capacity(256 + 300 * (head - first + 1) as usize);
+    out.push_str(r#"{"nodes":["#);
+    for slot in first..=head {
+        if slot > first {
+            out.push(',');
+        }
+        let parent = match slot.checked_sub(1) {
+            Some(p) => block_root(view.fork, p),
+            None => [0; 32],
+        };
+        // Votes sit on the blocks between the finalized one and the head.
+        let weight = if slot > first && slot < head {
+            params.validators
+        } else {
+            0
+        };
+        let _ = write!(
+            out,
+            r#"{{"root":"{}","slot":{},"parent_root":"{}","proposer_index":{},"weight":{}}}"#,
+            root_hex(&block_root(view.fork, slot)),
+            slot,
+            root_hex(&parent),
+            params.proposer(slot),
+            weight
+        );
+    }
+    let safe_target = block_root(view.fork, head.saturating_sub(1));
+    let _ = write!(
+        out,
+        r#"],"head":"{}","justified":{},"finalized":{},"safe_target":"{}","validator_count":{}}}"#,
+        root_hex(&view.head.root),
+        checkpoint_json(&view.justified),
+        checkpoint_json(&view.finalized),
+        root_hex(&safe_target),
+        params.validators
+    );
+    out
+}
+
+/// Bodies built so far, by (fork, head), pruned as the chain advances.
+pub struct BodyCache {
+    params: ChainParams,
+    /// Views older than the newest head by more than this are dropped.
+    keep_slots: u64,
+    logs: HashMap<u64, RootLog>,
+    built: HashMap<(u64, u64), Rc<NodeBodies>>,
+    newest: u64,
+}
+
+impl BodyCache {
+    pub fn new(params: ChainParams, keep_slots: u64) -> BodyCache {
+        BodyCache {
+            params,
+            keep_slots,
+            logs: HashMap::new(),
+            built: HashMap::new(),
+            newest: 0,
+        }
+    }
+
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// The bodies of `fork` at head `head`, built on first use.
+    pub fn get(&mut self, fork: u64, head: u64) -> Rc<NodeBodies> {
+        if let Some(b) = self.built.get(&(fork, head)) {
+            return b.clone();
+        }
+        if head > self.newest {
+            self.newest = head;
+            self.prune();
+        }
+        let view = ChainView::at(fork, head);
+        let log = self
+            .logs
+            .entry(fork)
+            .or_insert_with(|| RootLog::new(fork));
+        let slot = view.finalized.slot;
+        let state = encode_state(&self.params, fork, slot, log.roots_to(slot));
+        let bodies = Rc::new(NodeBodies {
+            view,
+            state: Rc::from(state.into_boxed_slice()),
+            justified: Rc::from(checkpoint_json(&view.justified).into_bytes()),
+            fork_choice: Rc::from(fork_choice_json(&self.params, &view).into_bytes()),
+        });
+        self.built.insert((fork, head), bodies.clone());
+        bodies
+    }
+
+    /// Views held.
+    pub fn len(&self) -> usize {
+        self.built.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.built.is_empty()
+    }
+
+    fn prune(&mut self) {
+        let oldest = self.newest.saturating_sub(self.keep_slots);
+        self.built.retain(|&(_, head), _| head >= oldest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devnet::chain::{ALTERNATE, CANONICAL};
+    use crate::lean::json::{parse_checkpoint, parse_fork_choice};
+    use crate::lean::ssz::validate_state;
+
+    fn params() -> ChainParams {
+        ChainParams {
+            genesis_time: 1_700_000_000,
+            slot_ms: 4_000,
+            start_slot: 0,
+            validators: 4,
+        }
+    }
+
+    #[test]
+    fn leanpoint_accepts_every_body() {
+        let mut cache = BodyCache::new(params(), 8);
+        for head in [0u64, 1, 2, 3, 4, 21, 500] {
+            let b = cache.get(CANONICAL, head);
+            let state = validate_state(&b.state).unwrap();
+            let justified = parse_checkpoint(&b.justified).unwrap();
+            let fc = parse_fork_choice(&b.fork_choice).unwrap();
+            let finalized = head.saturating_sub(3);
+            assert_eq!(state.slot, finalized);
+            assert_eq!(justified.slot, head.saturating_sub(2));
+            assert_eq!(justified.root, block_root(CANONICAL, justified.slot));
+            assert_eq!(fc.head_slot, Some(head));
+            assert_eq!(fc.head_root, block_root(CANONICAL, head));
+            assert_eq!(fc.justified, justified);
+            assert_eq!(fc.finalized.slot, finalized);
+            assert_eq!(fc.node_count as u64, head - finalized + 1);
+            assert_eq!(fc.validator_count, Some(4));
+        }
+    }
+
+    #[test]
+    fn fork_choice_has_the_client_shape() {
+        let body = fork_choice_json(&params(), &ChainView::at(CANONICAL, 21));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let nodes = v["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 4);
+        assert_eq!(nodes[0]["slot"], 18);
+        assert_eq!(nodes[1]["parent_root"], nodes[0]["root"]);
+        assert_eq!(nodes[3]["root"], v["head"]);
+        assert_eq!(nodes[2]["root"], v["safe_target"]);
+        let weights: Vec<u64> = nodes.iter().map(|n| n["weight"].as_u64().unwrap()).collect();
+        assert_eq!(weights, [0, 4, 4, 0]);
+        assert_eq!(nodes[1]["proposer_index"], 3);
+        assert_eq!(v["justified"]["slot"], 19);
+        assert_eq!(v["finalized"]["root"], nodes[0]["root"]);
+        assert!(body.starts_with(r#"{"nodes":[{"root":"0x"#));
+    }
+
+    #[test]
+    fn views_are_shared_and_byte_identical() {
+        let mut cache = BodyCache::new(params(), 8);
+        let a = cache.get(CANONICAL, 10);
+        let b = cache.get(CANONICAL, 10);
+        assert!(Rc::ptr_eq(&a, &b), "built once");
+        let mut other = BodyCache::new(params(), 8);
+        assert_eq!(other.get(CANONICAL, 10).state, a.state, "deterministic");
+        let forked = cache.get(ALTERNATE, 10);
+        assert_ne!(forked.state, a.state);
+        assert_ne!(forked.justified, a.justified);
+        assert_eq!(
+            validate_state(&forked.state).unwrap().slot,
+            validate_state(&a.state).unwrap().slot
+        );
+    }
+
+    #[test]
+    fn old_views_are_pruned() {
+        let mut cache = BodyCache::new(params(), 3);
+        for head in 0..=10 {
+            cache.get(CANONICAL, head);
+            cache.get(ALTERNATE, head);
+        }
+        // Heads 7..=10 of both forks.
+        assert_eq!(cache.len(), 8);
+        let lagging = cache.get(CANONICAL, 7);
+        assert_eq!(lagging.view.head.slot, 7);
+        assert_eq!(cache.len(), 8, "still held, not rebuilt");
+    }
+
+    #[test]
+    fn state_grows_with_the_chain() {
+        let mut cache = BodyCache::new(params(), 8);
+        let small = cache.get(CANONICAL, 13).state.len();
+        let large = cache.get(CANONICAL, 14).state.len();
+        assert_eq!(large - small, 32);
+    }
+}
