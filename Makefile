@@ -4,7 +4,7 @@ CARGO ?= cargo
 LEAN_URL ?= http://127.0.0.1:5052
 PORT ?= 5555
 
-.PHONY: all build release run test test-unit lint fmt bench soak clean
+.PHONY: all build release run run-lean test test-unit lint fmt bench soak clean
 
 all: build
 
@@ -14,8 +14,13 @@ build:
 release:
 	$(CARGO) build --release
 
-# Runs leanpoint on 127.0.0.1:$(PORT) against one lean node at $(LEAN_URL).
+# The demo: a simulated devnet (lean-devnet: 5 nodes on ports 5052-5056, 3 healthy,
+# 1 lagging, 1 silent) and leanpoint on 127.0.0.1:$(PORT) polling it. Ctrl-C stops both.
 run: release
+	PORT=$(PORT) ./scripts/run-demo.sh
+
+# Runs leanpoint on 127.0.0.1:$(PORT) against one real lean node at $(LEAN_URL).
+run-lean: release
 	./target/release/leanpoint --bind 127.0.0.1 --port $(PORT) --lean-url $(LEAN_URL)
 
 # Every test: unit, integration (real loopback sockets, one process per test), doc tests.

@@ -106,10 +106,7 @@ impl BodyCache {
             self.prune();
         }
         let view = ChainView::at(fork, head);
-        let log = self
-            .logs
-            .entry(fork)
-            .or_insert_with(|| RootLog::new(fork));
+        let log = self.logs.entry(fork).or_insert_with(|| RootLog::new(fork));
         let slot = view.finalized.slot;
         let state = encode_state(&self.params, fork, slot, log.roots_to(slot));
         let bodies = Rc::new(NodeBodies {
@@ -184,7 +181,10 @@ mod tests {
         assert_eq!(nodes[1]["parent_root"], nodes[0]["root"]);
         assert_eq!(nodes[3]["root"], v["head"]);
         assert_eq!(nodes[2]["root"], v["safe_target"]);
-        let weights: Vec<u64> = nodes.iter().map(|n| n["weight"].as_u64().unwrap()).collect();
+        let weights: Vec<u64> = nodes
+            .iter()
+            .map(|n| n["weight"].as_u64().unwrap())
+            .collect();
         assert_eq!(weights, [0, 4, 4, 0]);
         assert_eq!(nodes[1]["proposer_index"], 3);
         assert_eq!(v["justified"]["slot"], 19);

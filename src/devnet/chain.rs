@@ -174,7 +174,11 @@ mod tests {
         for (slot, root) in roots.iter().enumerate() {
             assert_eq!(*root, block_root(ALTERNATE, slot as u64));
         }
-        assert_eq!(log.roots_to(5), &roots[..5], "a shorter prefix after growing");
+        assert_eq!(
+            log.roots_to(5),
+            &roots[..5],
+            "a shorter prefix after growing"
+        );
     }
 
     #[test]

@@ -152,7 +152,11 @@ mod tests {
         let (mut client, server) = pair();
         let mut conn = NodeConn::Reset(server);
         let mut scratch = [0u8; 64];
-        assert_eq!(conn.on_raw_event(&mut scratch), RawStep::Keep, "nothing yet");
+        assert_eq!(
+            conn.on_raw_event(&mut scratch),
+            RawStep::Keep,
+            "nothing yet"
+        );
         client.write_all(REQUEST).unwrap();
         assert_eq!(event_until_not_keep(&mut conn), RawStep::Close);
         drop(conn);

@@ -144,7 +144,6 @@ impl DevnetLoop {
         token_of(key, generation)
     }
 
-
     /// The canonical head now.
     fn head(&self) -> u64 {
         self.cache.params().head_at(self.now)
@@ -285,7 +284,11 @@ impl DevnetLoop {
             tracing::warn!(error = %e, "cannot register a connection");
             let _ = self.slab.try_remove(key_of(token));
         } else if deadline {
-            self.arm(token, self.now + HEAD_TIMEOUT_MS, TimerEvent::Deadline(token));
+            self.arm(
+                token,
+                self.now + HEAD_TIMEOUT_MS,
+                TimerEvent::Deadline(token),
+            );
         }
     }
 

@@ -52,17 +52,47 @@ struct Flag {
 
 const FLAGS: &[Flag] = &[
     flag("nodes", "N", "4", "simulated nodes (1..=20000)"),
-    flag("profiles", "LIST", "healthy", "comma-separated profiles of node0, node1, ...; the rest are healthy"),
-    flag("base-port", "PORT", "5052", "port of node0, the others follow; 0 gives each an ephemeral port"),
+    flag(
+        "profiles",
+        "LIST",
+        "healthy",
+        "comma-separated profiles of node0, node1, ...; the rest are healthy",
+    ),
+    flag(
+        "base-port",
+        "PORT",
+        "5052",
+        "port of node0, the others follow; 0 gives each an ephemeral port",
+    ),
     flag("bind", "IP", "127.0.0.1", "address the nodes listen on"),
     flag("slot-ms", "MS", "4000", "milliseconds per slot"),
     flag("start-slot", "N", "4", "head slot at start"),
     flag("validators", "N", "4", "validators in the state (1..=4096)"),
-    flag("name-prefix", "NAME", "node", "node names are NAME0, NAME1, ..."),
-    flag("upstreams-out", "FILE", "", "write a leanpoint upstreams file listing every node"),
-    flag("lag-slots", "N", "3", "slots a lagging node trails the chain by"),
+    flag(
+        "name-prefix",
+        "NAME",
+        "node",
+        "node names are NAME0, NAME1, ...",
+    ),
+    flag(
+        "upstreams-out",
+        "FILE",
+        "",
+        "write a leanpoint upstreams file listing every node",
+    ),
+    flag(
+        "lag-slots",
+        "N",
+        "3",
+        "slots a lagging node trails the chain by",
+    ),
     flag("slow-ms", "MS", "2000", "delay of a slow node's answers"),
-    flag("flaky-percent", "P", "30", "share of a flaky node's connections reset (0..=100)"),
+    flag(
+        "flaky-percent",
+        "P",
+        "30",
+        "share of a flaky node's connections reset (0..=100)",
+    ),
     flag("seed", "N", "1", "seed of the flaky nodes' random choices"),
 ];
 
@@ -155,17 +185,28 @@ fn fail(name: &str, msg: impl std::fmt::Display) -> ConfigError {
 }
 
 /// A number in `min..=max`.
-fn number(given: &[(&'static Flag, String)], name: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+fn number(
+    given: &[(&'static Flag, String)],
+    name: &str,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
     let v = value(given, name);
     if v.is_empty() {
         return Err(fail(name, "empty value; expected a number"));
     }
     if !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(fail(name, format_args!("{:?} is not a number", one_line(v))));
+        return Err(fail(
+            name,
+            format_args!("{:?} is not a number", one_line(v)),
+        ));
     }
     match v.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(fail(name, format_args!("{v} is out of range {min}..={max}"))),
+        _ => Err(fail(
+            name,
+            format_args!("{v} is out of range {min}..={max}"),
+        )),
     }
 }
 
@@ -192,7 +233,10 @@ fn build(given: &[(&'static Flag, String)]) -> Result<DevnetConfig, ConfigError>
         })?;
     let name_prefix = value(given, "name-prefix").to_string();
     if name_prefix.is_empty() || name_prefix.chars().any(|c| c.is_control() || c == '"') {
-        return Err(fail("name-prefix", "must be non-empty, without quotes or control characters"));
+        return Err(fail(
+            "name-prefix",
+            "must be non-empty, without quotes or control characters",
+        ));
     }
     let upstreams_out = match value(given, "upstreams-out") {
         "" if given.iter().any(|(f, _)| f.name == "upstreams-out") => {

@@ -30,7 +30,10 @@ fn defaults() {
     assert_eq!((c.slot_ms, c.start_slot, c.validators), (4000, 4, 4));
     assert_eq!(c.name_prefix, "node");
     assert_eq!(c.upstreams_out, None);
-    assert_eq!((c.lag_slots, c.slow_ms, c.flaky_percent, c.seed), (3, 2000, 30, 1));
+    assert_eq!(
+        (c.lag_slots, c.slow_ms, c.flaky_percent, c.seed),
+        (3, 2000, 30, 1)
+    );
 }
 
 #[test]
@@ -69,7 +72,10 @@ fn values_inline_or_separate_and_last_wins() {
 
 #[test]
 fn help_wins() {
-    assert_eq!(parse_args(&args(&["--nodes", "x", "-h"])).unwrap(), Parsed::Help);
+    assert_eq!(
+        parse_args(&args(&["--nodes", "x", "-h"])).unwrap(),
+        Parsed::Help
+    );
     assert_eq!(parse_args(&args(&["--help"])).unwrap(), Parsed::Help);
     let text = usage();
     for f in FLAGS {
@@ -80,15 +86,36 @@ fn help_wins() {
 
 #[test]
 fn errors_name_the_flag() {
-    assert_eq!(error(&["--nodes", "abc"]), "--nodes: \"abc\" is not a number");
-    assert_eq!(error(&["--nodes", "0"]), "--nodes: 0 is out of range 1..=20000");
+    assert_eq!(
+        error(&["--nodes", "abc"]),
+        "--nodes: \"abc\" is not a number"
+    );
+    assert_eq!(
+        error(&["--nodes", "0"]),
+        "--nodes: 0 is out of range 1..=20000"
+    );
     assert_eq!(error(&["--nodes"]), "--nodes: missing value");
-    assert_eq!(error(&["--slot-ms", "-5"]), "--slot-ms: \"-5\" is not a number");
-    assert_eq!(error(&["--slot-ms", "--nodes", "3"]), "--slot-ms: missing value");
-    assert_eq!(error(&["--slot-ms=-5"]), "--slot-ms: \"-5\" is not a number");
-    assert_eq!(error(&["--frobnicate"]), "unknown flag \"--frobnicate\"; see --help");
+    assert_eq!(
+        error(&["--slot-ms", "-5"]),
+        "--slot-ms: \"-5\" is not a number"
+    );
+    assert_eq!(
+        error(&["--slot-ms", "--nodes", "3"]),
+        "--slot-ms: missing value"
+    );
+    assert_eq!(
+        error(&["--slot-ms=-5"]),
+        "--slot-ms: \"-5\" is not a number"
+    );
+    assert_eq!(
+        error(&["--frobnicate"]),
+        "unknown flag \"--frobnicate\"; see --help"
+    );
     assert_eq!(error(&["-x"]), "unknown flag \"-x\"; see --help");
-    assert_eq!(error(&["stray"]), "unexpected argument \"stray\"; see --help");
+    assert_eq!(
+        error(&["stray"]),
+        "unexpected argument \"stray\"; see --help"
+    );
     assert!(error(&["--profiles", "healthy,wobbly"])
         .starts_with("--profiles: \"wobbly\" is not one of healthy, lagging"));
     assert_eq!(
@@ -99,15 +126,27 @@ fn errors_name_the_flag() {
         error(&["--nodes", "10", "--base-port", "65530"]),
         "--base-port: 65530 + 10 nodes goes past port 65535"
     );
-    assert_eq!(error(&["--base-port", "70000"]), "--base-port: 70000 is out of range 0..=65535");
+    assert_eq!(
+        error(&["--base-port", "70000"]),
+        "--base-port: 70000 is out of range 0..=65535"
+    );
     assert_eq!(
         error(&["--bind", "localhost"]),
         "--bind: \"localhost\" is not an IPv4 or IPv6 address"
     );
-    assert_eq!(error(&["--upstreams-out="]), "--upstreams-out: empty value; expected a path");
+    assert_eq!(
+        error(&["--upstreams-out="]),
+        "--upstreams-out: empty value; expected a path"
+    );
     assert!(error(&["--name-prefix="]).starts_with("--name-prefix: "));
-    assert_eq!(error(&["--validators", "5000"]), "--validators: 5000 is out of range 1..=4096");
-    assert_eq!(error(&["--flaky-percent", "101"]), "--flaky-percent: 101 is out of range 0..=100");
+    assert_eq!(
+        error(&["--validators", "5000"]),
+        "--validators: 5000 is out of range 1..=4096"
+    );
+    assert_eq!(
+        error(&["--flaky-percent", "101"]),
+        "--flaky-percent: 101 is out of range 0..=100"
+    );
 }
 
 #[test]

@@ -68,7 +68,10 @@ mod tests {
     fn serves_the_four_endpoints() {
         let b = bodies();
         let health = get(&b, HEALTH_PATH);
-        assert_eq!((health.status, health.content_type), (200, APPLICATION_JSON));
+        assert_eq!(
+            (health.status, health.content_type),
+            (200, APPLICATION_JSON)
+        );
         assert_eq!(health.body.as_slice(), HEALTH);
         let state = get(&b, STATE_PATH);
         assert_eq!((state.status, state.content_type), (200, OCTET_STREAM));
@@ -90,7 +93,12 @@ mod tests {
     #[test]
     fn anything_else_is_404_or_405() {
         let b = bodies();
-        for target in ["/", "/lean/v0/blocks/finalized", "/lean/v0/health/", "/status"] {
+        for target in [
+            "/",
+            "/lean/v0/blocks/finalized",
+            "/lean/v0/health/",
+            "/status",
+        ] {
             assert_eq!(get(&b, target).status, 404, "{target}");
         }
         let post = answer(

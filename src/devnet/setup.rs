@@ -142,8 +142,8 @@ pub fn upstreams_json(nodes: &[BoundNode]) -> String {
         .iter()
         .map(|n| serde_json::json!({ "name": n.name, "url": url_of(n.addr) }))
         .collect();
-    let mut text = serde_json::to_string_pretty(&serde_json::json!({ "upstreams": list }))
-        .unwrap_or_default();
+    let mut text =
+        serde_json::to_string_pretty(&serde_json::json!({ "upstreams": list })).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -167,7 +167,10 @@ mod tests {
         // Enough already.
         assert_eq!(plan_nofile(65_536, 65_536, 1000).unwrap(), (65_536, None));
         // Raised to what 1000 nodes want, or to the hard limit.
-        assert_eq!(plan_nofile(1024, 1 << 20, 1000).unwrap(), (4032, Some(4032)));
+        assert_eq!(
+            plan_nofile(1024, 1 << 20, 1000).unwrap(),
+            (4032, Some(4032))
+        );
         assert_eq!(plan_nofile(1024, 3000, 1000).unwrap(), (3000, Some(3000)));
         assert_eq!(plan_nofile(1024, u64::MAX, 5).unwrap(), (1024, None));
         // Too low even at the hard limit: the message says what is needed.
@@ -220,7 +223,10 @@ mod tests {
         let lines = String::from_utf8(lines).unwrap();
         let first = format!("node node0 listening on {} profile healthy", nodes[0].addr);
         assert_eq!(lines.lines().next(), Some(first.as_str()));
-        assert!(lines.contains(&format!("node node1 down at {} profile down", nodes[1].addr)));
+        assert!(lines.contains(&format!(
+            "node node1 down at {} profile down",
+            nodes[1].addr
+        )));
 
         let specs = parse_upstreams_file("u.json", &upstreams_json(&nodes)).unwrap();
         assert_eq!(specs.len(), 3);
@@ -243,6 +249,9 @@ mod tests {
         let mut cfg = config("healthy", 1);
         cfg.base_port = port;
         let e = bind_nodes(&cfg).err().unwrap();
-        assert!(e.starts_with(&format!("cannot bind 127.0.0.1:{port} (node0): ")), "{e}");
+        assert!(
+            e.starts_with(&format!("cannot bind 127.0.0.1:{port} (node0): ")),
+            "{e}"
+        );
     }
 }
