@@ -388,14 +388,13 @@ impl Engine {
         conn.timer = None;
         let u = conn.upstream;
         let connecting = conn.phase == ConnPhase::Connecting;
-        let request_deadline = self.jobs[u].as_ref().map_or(0, |j| j.request_deadline);
         core.app.counters.upstream_requests_in_flight = core
             .app
             .counters
             .upstream_requests_in_flight
             .saturating_sub(1);
         self.close_conn(core, u);
-        let (kind, detail) = if connecting && core.now < request_deadline {
+        let (kind, detail) = if connecting {
             (
                 UpstreamErrorKind::ConnectTimeout,
                 format!("no connection within {} ms", self.cfg.connect_timeout_ms),
