@@ -471,6 +471,7 @@ impl Engine {
         };
         let wall = core.wall_ms();
         let took = core.now.saturating_sub(round.started_mono);
+        let previous_error = core.app.last_error.clone();
         let outcome = finish_round(
             &mut core.app,
             &round.polled,
@@ -496,12 +497,20 @@ impl Engine {
             }
             RoundOutcome::Agreed { .. } => {}
             RoundOutcome::NoConsensus => {
-                tracing::warn!(
-                    responders = round.votes.len(),
-                    polled = round.polled.len(),
-                    last_error = core.app.last_error.as_deref().unwrap_or(""),
-                    "round without consensus"
-                );
+                // Warn when the situation changes; repeat it only at debug level.
+                if previous_error != core.app.last_error {
+                    tracing::warn!(
+                        responders = round.votes.len(),
+                        polled = round.polled.len(),
+                        last_error = core.app.last_error.as_deref().unwrap_or(""),
+                        "round without consensus"
+                    );
+                } else {
+                    tracing::debug!(
+                        responders = round.votes.len(),
+                        "round without consensus (unchanged)"
+                    );
+                }
             }
         }
         if let Some(specs) = self.pending_reload.take() {
@@ -548,8 +557,16 @@ fn record_result(
     let record = &mut app.upstreams[u];
     record.in_flight = false;
     record.last_latency_ms = Some(latency);
+    let was_healthy = record.healthy;
+    let previous_kind = record.last_error.as_ref().map(|e| e.kind);
     for (kind, detail) in errors {
+        if Some(kind) != previous_kind || (was_healthy && shared.is_none()) {
+            tracing::warn!(upstream = %record.spec.name, kind = kind.as_str(), "{detail}");
+        }
         record.record_error(error_at(kind, detail, wall));
+    }
+    if shared.is_some() && !was_healthy && record.last_success_ms.is_some() {
+        tracing::info!(upstream = %record.spec.name, "upstream recovered");
     }
     if let Some((body, summary)) = fork_choice {
         record.head_slot = summary.head_slot;
