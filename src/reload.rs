@@ -1,13 +1,28 @@
-//! SIGHUP: re-reading the upstreams file. Until reloading lands, the hook logs that the
-//! signal arrived and keeps the running set.
+//! SIGHUP: re-read the upstreams file. A good file replaces the upstream set at the next
+//! round boundary (kept upstreams keep their history and socket); a bad file keeps the
+//! old set, and the reason is logged. The process stays up either way.
 
-use crate::config::Config;
+use crate::config::{parse_upstreams_file, Config};
 use crate::reactor::ReloadHook;
 
 /// The reload hook for `config` (None in legacy `--lean-url` mode).
 pub fn hook(config: &Config) -> Option<ReloadHook> {
     let file = config.upstreams_config.clone()?;
-    Some(Box::new(move |_core, _engine, _registry| {
-        tracing::info!(file = %file.display(), "SIGHUP received: reloading the upstreams file is not implemented yet; keeping the current set");
+    Some(Box::new(move |core, engine, _registry| {
+        let name = file.display().to_string();
+        tracing::info!(file = %name, "SIGHUP received: reloading the upstreams file");
+        let contents = match std::fs::read_to_string(&file) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(file = %name, "reload failed, keeping the current upstreams: cannot read: {e}");
+                return;
+            }
+        };
+        match parse_upstreams_file(&name, &contents) {
+            Ok(specs) => engine.reload(core, specs),
+            Err(e) => {
+                tracing::error!(file = %name, "reload failed, keeping the current upstreams: {e}")
+            }
+        }
     }))
 }

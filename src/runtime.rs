@@ -12,7 +12,6 @@ use crate::reactor::signals::Signals;
 use crate::reactor::sockets::WAKER;
 use crate::reactor::Reactor;
 use crate::server::listener::{Server, ServerConfig};
-use crate::upstream::resolver::Resolver;
 use crate::upstream::{Engine, EngineConfig};
 use mio::{Poll, Waker};
 use std::net::SocketAddr;
@@ -74,12 +73,6 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
         config.fd_pressure_percent,
     );
     let mut core = Core::new(app);
-    let resolver =
-        if Engine::needs_resolver(config.upstreams.iter().map(|u| u.target.host.as_str())) {
-            Some(Resolver::spawn(waker.clone())?)
-        } else {
-            None
-        };
     let engine = Engine::new(
         EngineConfig {
             poll_ms: config.poll_ms,
@@ -92,7 +85,7 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             },
         },
         &mut core,
-        resolver,
+        waker.clone(),
     );
     let server = Server::new(
         listener,

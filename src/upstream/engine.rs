@@ -8,15 +8,17 @@ use super::poll::{error_at, Next, PollResult, PollSequence};
 use super::resolver::{resolve_blocking, Lookup, Resolver};
 use crate::app::round::{finish_round, RoundOutcome};
 use crate::app::{StateBlob, UpstreamErrorKind};
+use crate::config::UpstreamSpec;
 use crate::consensus::{Candidate, ConsensusOptions, Vote};
 use crate::http1::encode::encode_get;
 use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
 use crate::reactor::sockets::Socket;
 use crate::timer::TimerHandle;
+use mio::Waker;
 use mio::{Registry, Token};
 use std::collections::VecDeque;
-use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The engine's settings.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +33,7 @@ pub struct EngineConfig {
 }
 
 /// One upstream's poll in progress.
-struct Job {
+pub(super) struct Job {
     seq: PollSequence,
     started_mono: u64,
     /// Deadline of the request in progress.
@@ -41,7 +43,7 @@ struct Job {
 }
 
 /// The round in progress.
-struct Round {
+pub(super) struct Round {
     started_mono: u64,
     polled: Vec<usize>,
     remaining: usize,
@@ -50,26 +52,29 @@ struct Round {
 
 /// The scheduler.
 pub struct Engine {
-    cfg: EngineConfig,
-    jobs: Vec<Option<Job>>,
+    pub(super) cfg: EngineConfig,
+    pub(super) jobs: Vec<Option<Job>>,
     /// Each upstream's one socket, if open.
-    conns: Vec<Option<Token>>,
+    pub(super) conns: Vec<Option<Token>>,
     /// Upstreams whose idle keep-alive socket may be closed to make room (oldest first).
-    idle: VecDeque<usize>,
+    pub(super) idle: VecDeque<usize>,
     /// Jobs waiting for a socket.
-    waiting: VecDeque<usize>,
-    round: Option<Round>,
-    next_tick: u64,
-    tick_timer: Option<TimerHandle>,
-    resolver: Option<Resolver>,
-    resolve_pending: Vec<bool>,
-    resolve_error: Vec<Option<String>>,
-    scratch: Vec<u8>,
+    pub(super) waiting: VecDeque<usize>,
+    pub(super) round: Option<Round>,
+    pub(super) next_tick: u64,
+    pub(super) tick_timer: Option<TimerHandle>,
+    pub(super) resolver: Option<Resolver>,
+    pub(super) waker: Arc<Waker>,
+    /// A reload that waits for the round in progress to end.
+    pub(super) pending_reload: Option<Vec<UpstreamSpec>>,
+    pub(super) resolve_pending: Vec<bool>,
+    pub(super) resolve_error: Vec<Option<String>>,
+    pub(super) scratch: Vec<u8>,
 }
 
 impl Engine {
     /// Resolves what it can now (before the loop runs) and arms the first round.
-    pub fn new(cfg: EngineConfig, core: &mut Core, resolver: Option<Resolver>) -> Self {
+    pub fn new(cfg: EngineConfig, core: &mut Core, waker: Arc<Waker>) -> Self {
         let n = core.app.upstreams.len();
         let mut engine = Engine {
             cfg,
@@ -80,7 +85,9 @@ impl Engine {
             round: None,
             next_tick: core.now,
             tick_timer: None,
-            resolver,
+            resolver: None,
+            waker,
+            pending_reload: None,
             resolve_pending: vec![false; n],
             resolve_error: vec![None; n],
             scratch: vec![0; 64 * 1024],
@@ -97,11 +104,6 @@ impl Engine {
         }
         engine.tick_timer = Some(core.timers.insert(core.now, TimerEvent::RoundTick));
         engine
-    }
-
-    /// Whether a host needs the resolver thread (not an IP literal).
-    pub fn needs_resolver<'a>(mut hosts: impl Iterator<Item = &'a str>) -> bool {
-        hosts.any(|h| h.parse::<IpAddr>().is_err())
     }
 
     /// The round timer fired.
@@ -156,9 +158,15 @@ impl Engine {
         }
     }
 
-    fn request_resolve(&mut self, core: &Core, u: usize) {
+    pub(super) fn request_resolve(&mut self, core: &Core, u: usize) {
         if self.resolve_pending[u] {
             return;
+        }
+        if self.resolver.is_none() {
+            match Resolver::spawn(self.waker.clone()) {
+                Ok(r) => self.resolver = Some(r),
+                Err(e) => tracing::warn!("cannot start the resolver thread: {e}"),
+            }
         }
         if let Some(resolver) = &self.resolver {
             let target = &core.app.upstreams[u].spec.target;
@@ -254,14 +262,11 @@ impl Engine {
         Ok(token)
     }
 
-    fn close_conn(&mut self, core: &mut Core, u: usize) {
+    pub(super) fn close_conn(&mut self, core: &mut Core, u: usize) {
         if let Some(token) = self.conns[u].take() {
-            if let Some(Socket::Upstream(mut conn)) = core.sockets.remove(token) {
-                disarm(&mut core.timers, &mut conn.timer);
-            }
+            close_socket(core, token);
         }
         self.idle.retain(|&v| v != u);
-        core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
     }
 
     fn send_request(&mut self, core: &mut Core, registry: &Registry, u: usize, token: Token) {
@@ -383,14 +388,13 @@ impl Engine {
         conn.timer = None;
         let u = conn.upstream;
         let connecting = conn.phase == ConnPhase::Connecting;
-        let request_deadline = self.jobs[u].as_ref().map_or(0, |j| j.request_deadline);
         core.app.counters.upstream_requests_in_flight = core
             .app
             .counters
             .upstream_requests_in_flight
             .saturating_sub(1);
         self.close_conn(core, u);
-        let (kind, detail) = if connecting && core.now < request_deadline {
+        let (kind, detail) = if connecting {
             (
                 UpstreamErrorKind::ConnectTimeout,
                 format!("no connection within {} ms", self.cfg.connect_timeout_ms),
@@ -467,6 +471,7 @@ impl Engine {
         };
         let wall = core.wall_ms();
         let took = core.now.saturating_sub(round.started_mono);
+        let previous_error = core.app.last_error.clone();
         let outcome = finish_round(
             &mut core.app,
             &round.polled,
@@ -492,13 +497,24 @@ impl Engine {
             }
             RoundOutcome::Agreed { .. } => {}
             RoundOutcome::NoConsensus => {
-                tracing::warn!(
-                    responders = round.votes.len(),
-                    polled = round.polled.len(),
-                    last_error = core.app.last_error.as_deref().unwrap_or(""),
-                    "round without consensus"
-                );
+                // Warn when the situation changes; repeat it only at debug level.
+                if previous_error != core.app.last_error {
+                    tracing::warn!(
+                        responders = round.votes.len(),
+                        polled = round.polled.len(),
+                        last_error = core.app.last_error.as_deref().unwrap_or(""),
+                        "round without consensus"
+                    );
+                } else {
+                    tracing::debug!(
+                        responders = round.votes.len(),
+                        "round without consensus (unchanged)"
+                    );
+                }
             }
+        }
+        if let Some(specs) = self.pending_reload.take() {
+            self.apply_reload(core, specs);
         }
         let at = self.next_tick.max(core.now);
         self.tick_timer = Some(core.timers.insert(at, TimerEvent::RoundTick));
@@ -511,6 +527,14 @@ impl Engine {
             self.close_conn(core, u);
         }
     }
+}
+
+/// Closes an upstream socket: disarms its deadline and drops it (closing the fd).
+pub(super) fn close_socket(core: &mut Core, token: Token) {
+    if let Some(Socket::Upstream(mut conn)) = core.sockets.remove(token) {
+        disarm(&mut core.timers, &mut conn.timer);
+    }
+    core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
 }
 
 /// Writes one poll's result into the upstream's record; returns its vote, if any.
@@ -533,8 +557,16 @@ fn record_result(
     let record = &mut app.upstreams[u];
     record.in_flight = false;
     record.last_latency_ms = Some(latency);
+    let was_healthy = record.healthy;
+    let previous_kind = record.last_error.as_ref().map(|e| e.kind);
     for (kind, detail) in errors {
+        if Some(kind) != previous_kind || (was_healthy && shared.is_none()) {
+            tracing::warn!(upstream = %record.spec.name, kind = kind.as_str(), "{detail}");
+        }
         record.record_error(error_at(kind, detail, wall));
+    }
+    if shared.is_some() && !was_healthy && record.last_success_ms.is_some() {
+        tracing::info!(upstream = %record.spec.name, "upstream recovered");
     }
     if let Some((body, summary)) = fork_choice {
         record.head_slot = summary.head_slot;

@@ -5,6 +5,7 @@
 pub mod conn;
 pub mod engine;
 pub mod poll;
+pub mod reconfigure;
 pub mod resolver;
 
 pub use engine::{Engine, EngineConfig};

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -69,7 +69,6 @@ pub enum Behavior {
 pub struct MockNode {
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    conns: Arc<Mutex<Vec<TcpStream>>>,
     accept_thread: Option<JoinHandle<()>>,
     /// Requests received.
     pub requests: Arc<AtomicUsize>,
@@ -87,15 +86,9 @@ impl MockNode {
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
-        let conns = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(AtomicUsize::new(0));
         let accepted = Arc::new(AtomicUsize::new(0));
-        let (s, c, r, a) = (
-            stop.clone(),
-            conns.clone(),
-            requests.clone(),
-            accepted.clone(),
-        );
+        let (s, r, a) = (stop.clone(), requests.clone(), accepted.clone());
         let accept_thread = std::thread::spawn(move || {
             let mut workers: Vec<JoinHandle<()>> = Vec::new();
             while !s.load(Ordering::Relaxed) {
@@ -103,9 +96,6 @@ impl MockNode {
                     Ok((stream, _)) => {
                         a.fetch_add(1, Ordering::Relaxed);
                         let _ = stream.set_nonblocking(false);
-                        if let Ok(clone) = stream.try_clone() {
-                            c.lock().unwrap().push(clone);
-                        }
                         let (b, s2, r2) = (behavior.clone(), s.clone(), r.clone());
                         workers.push(std::thread::spawn(move || serve(stream, b, s2, r2)));
                     }
@@ -119,7 +109,6 @@ impl MockNode {
         MockNode {
             addr,
             stop,
-            conns,
             accept_thread: Some(accept_thread),
             requests,
             accepted,
@@ -168,7 +157,6 @@ impl MockNode {
         MockNode {
             addr,
             stop: Arc::new(AtomicBool::new(false)),
-            conns: Arc::new(Mutex::new(Vec::new())),
             accept_thread: None,
             requests: Arc::new(AtomicUsize::new(0)),
             accepted: Arc::new(AtomicUsize::new(0)),
@@ -184,9 +172,6 @@ impl MockNode {
 impl Drop for MockNode {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        for c in self.conns.lock().unwrap().drain(..) {
-            let _ = c.shutdown(Shutdown::Both);
-        }
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }
