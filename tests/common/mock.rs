@@ -96,6 +96,7 @@ impl MockNode {
                     Ok((stream, _)) => {
                         a.fetch_add(1, Ordering::Relaxed);
                         let _ = stream.set_nonblocking(false);
+                        let _ = stream.set_nodelay(true);
                         let (b, s2, r2) = (behavior.clone(), s.clone(), r.clone());
                         workers.push(std::thread::spawn(move || serve(stream, b, s2, r2)));
                     }
