@@ -20,6 +20,11 @@ use std::net::Shutdown;
 
 /// Bodies up to this size are copied into the head's buffer (one write, one chunk).
 const INLINE_BODY: usize = 16 * 1024;
+/// Reads one `drive` call may do before yielding to other connections (fairness: a
+/// client that pipelines without pause cannot monopolise the loop).
+pub const READS_PER_DRIVE: usize = 16;
+/// Requests one `drive` call may answer before yielding to other connections.
+pub const REQUESTS_PER_DRIVE: usize = 64;
 /// Stop parsing pipelined requests while this much output is queued.
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 /// Most bytes discarded by a lingering close before closing anyway.
@@ -85,6 +90,10 @@ pub struct InboundConn {
     pub idle_since: u64,
     /// Requests answered on it.
     pub served: u64,
+    /// The last `drive` stopped at its read budget with input possibly left.
+    more_input: bool,
+    /// Requests the current `drive` call may still answer.
+    budget: usize,
     pub timer: Option<TimerHandle>,
     pub deadline: Deadline,
 }
@@ -115,6 +124,8 @@ impl InboundConn {
             discarded: 0,
             idle_since: now,
             served: 0,
+            more_input: false,
+            budget: REQUESTS_PER_DRIVE,
             timer: None,
             deadline: Deadline::Head,
         }
@@ -122,6 +133,11 @@ impl InboundConn {
 
     pub fn stream_mut(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+
+    /// Whether the last `drive` yielded at its read budget (drive it again soon).
+    pub fn wants_more(&self) -> bool {
+        self.more_input
     }
 
     /// Idle: nothing buffered either way (safe to close to admit a new connection).
@@ -138,9 +154,12 @@ impl InboundConn {
     /// Reads, answers and writes as far as the socket allows.
     pub fn drive(&mut self, input: DriveInput<'_>) -> Drive {
         let now = input.now;
+        self.more_input = false;
+        self.budget = REQUESTS_PER_DRIVE;
         if self.lingering() {
             return self.linger(input.scratch);
         }
+        let mut reads = 0;
         loop {
             // Answer what is buffered first (bounded by the output high-water mark).
             self.answer_buffered(now, input.limits, input.handler);
@@ -150,7 +169,17 @@ impl InboundConn {
             if self.close_after_write || self.out_bytes >= OUTPUT_HIGH_WATER {
                 break;
             }
+            if self.more_input {
+                break;
+            }
             if !self.read_closed {
+                if reads == READS_PER_DRIVE {
+                    // Input may remain; the server drives this connection again after
+                    // the others had their turn (edge-triggered: no new event will come).
+                    self.more_input = true;
+                    break;
+                }
+                reads += 1;
                 match self.stream.read(input.scratch) {
                     Ok(0) => {
                         self.read_closed = true;
@@ -234,11 +263,17 @@ impl InboundConn {
         let mut consumed = 0;
         let mut answered = false;
         while !self.close_after_write && self.out_bytes < OUTPUT_HIGH_WATER {
+            if self.budget == 0 {
+                // Requests may remain buffered; yield to other connections.
+                self.more_input = true;
+                break;
+            }
             match parse_request(self.inbuf.get(consumed..).unwrap_or_default(), limits) {
                 Ok(None) => break,
                 Ok(Some(req)) => {
                     consumed += req.head_len;
                     answered = true;
+                    self.budget -= 1;
                     let reply = handler(RouteInput {
                         method: req.method,
                         target: &req.target,

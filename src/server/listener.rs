@@ -17,6 +17,7 @@ use crate::reactor::sockets::{Socket, LISTENER};
 use crate::timer::TimerHandle;
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
+use std::collections::VecDeque;
 use std::io;
 use std::path::PathBuf;
 
@@ -48,6 +49,8 @@ pub struct Server {
     scratch: Vec<u8>,
     fds_read_at: Option<u64>,
     fds: usize,
+    /// Connections that yielded at their read budget, to be driven again.
+    ready: VecDeque<Token>,
 }
 
 impl Server {
@@ -65,6 +68,7 @@ impl Server {
             retry_timer: None,
             scratch: vec![0; 64 * 1024],
             fds_read_at: None,
+            ready: VecDeque::new(),
             fds: 0,
         })
     }
@@ -224,11 +228,29 @@ impl Server {
                     );
                 }
                 core.app.counters.requests_served += served;
+                if conn.wants_more() {
+                    self.ready.push_back(token);
+                }
                 if became_idle && self.paused && self.retry_timer.is_none() {
                     self.paused = false;
                     self.on_accept_ready(core, registry);
                 }
             }
+        }
+    }
+
+    /// Whether connections wait to be driven again (the loop must not sleep).
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Drives once each connection that yielded at its read budget.
+    pub fn run_ready(&mut self, core: &mut Core, registry: &Registry) {
+        for _ in 0..self.ready.len() {
+            let Some(token) = self.ready.pop_front() else {
+                break;
+            };
+            self.on_event(core, registry, token);
         }
     }
 
