@@ -106,3 +106,40 @@ fn without_consensus_the_last_agreed_state_is_kept_until_stale() {
     assert_eq!((state.status, state.text().as_str()), (503, "stale\n"));
     assert_eq!(lp.get("/healthz").status, 503);
 }
+
+#[test]
+fn a_name_that_cannot_connect_is_resolved_again_off_the_loop_and_recovers() {
+    // Find a free port, point the upstream at it by name, and start a node there later.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://localhost:{port}");
+    let lp = Leanpoint::start(&[
+        "--lean-url",
+        &url,
+        "--poll-ms",
+        "100",
+        "--timeout-ms",
+        "200",
+        "--log-level",
+        "debug",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut resolved_again = false;
+    while Instant::now() < deadline && !resolved_again {
+        if let Ok(line) = lp.log.recv_timeout(Duration::from_millis(100)) {
+            resolved_again = line.contains("name resolved again") && line.contains("localhost");
+        }
+    }
+    assert!(resolved_again, "no re-resolution after connect failures");
+    assert_eq!(lp.get("/healthz").status, 503);
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let node = MockNode::start_on(listener, Behavior::Healthy(NodeData::fixture()));
+    let s = lp.wait_for("/status", Duration::from_secs(5), |r| {
+        r.json()["finalized_slot"] == 18
+    });
+    assert_eq!(s.json()["finalized_slot"], 18);
+    drop(node);
+}

@@ -197,6 +197,7 @@ impl Engine {
             self.resolve_pending[u] = false;
             match answer.result {
                 Ok(addr) => {
+                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved again");
                     record.addr = Some(addr);
                     self.resolve_error[u] = None;
                 }
@@ -452,7 +453,26 @@ impl Engine {
         let latency = core.now.saturating_sub(job.started_mono);
         let result = job.seq.finish();
         let wall = core.wall_ms();
+        let cannot_connect = result.state.is_none()
+            && result.errors.iter().any(|(kind, _)| {
+                matches!(
+                    kind,
+                    UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
+                )
+            });
         let vote = record_result(core, u, result, latency, wall);
+        if cannot_connect
+            && core.app.upstreams[u]
+                .spec
+                .target
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_err()
+        {
+            // The name may point elsewhere now: look it up again, off the loop, keeping
+            // the current address until the answer arrives.
+            self.request_resolve(core, u);
+        }
         if let Some(round) = self.round.as_mut() {
             if let Some(vote) = vote {
                 round.votes.push(vote);

@@ -83,6 +83,11 @@ impl MockNode {
             return Self::never_accept();
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind mock");
+        Self::start_on(listener, behavior)
+    }
+
+    /// Serves `behavior` on an already bound listener.
+    pub fn start_on(listener: TcpListener, behavior: Behavior) -> MockNode {
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
