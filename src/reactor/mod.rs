@@ -62,6 +62,11 @@ impl Reactor {
                 .timers
                 .next_deadline()
                 .map(|d| Duration::from_millis(d.saturating_sub(self.core.now)));
+            let timeout = if self.server.has_ready() {
+                Some(Duration::ZERO)
+            } else {
+                timeout
+            };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -86,6 +91,7 @@ impl Reactor {
                     token => self.dispatch(token),
                 }
             }
+            self.server.run_ready(&mut self.core, self.poll.registry());
             while let Some((handle, event)) = self.core.timers.poll(self.core.now) {
                 let registry = self.poll.registry();
                 match event {

@@ -46,11 +46,7 @@ impl Signals {
         while let Ok(Some(info)) = self.fd.read_signal() {
             match Signal::try_from(info.ssi_signo as i32) {
                 Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => action = Some(SignalAction::Stop),
-                Ok(Signal::SIGHUP) => {
-                    if action.is_none() {
-                        action = Some(SignalAction::Reload)
-                    }
-                }
+                Ok(Signal::SIGHUP) if action.is_none() => action = Some(SignalAction::Reload),
                 _ => {}
             }
         }

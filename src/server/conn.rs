@@ -2,6 +2,12 @@
 //! pipelined requests with the pure parser, route each with the pure router, queue the
 //! replies in order (shared bodies by reference, never copied), and write them as the
 //! socket allows. Deadlines are chosen here and armed by the server.
+//!
+//! A connection that must close after its last reply (an error, `Connection: close`,
+//! HTTP/1.0) does a lingering close: once the reply is written it shuts its write side
+//! (FIN) and discards what the peer still sends until the peer closes, a byte cap, or a
+//! deadline. Closing with unread bytes would make the kernel send a reset, and a reset
+//! can destroy the reply before the peer reads it (a 431 to a 100 KB head, say).
 
 use super::router::{Body, Reply, RouteInput};
 use crate::http1::encode::encode_response_head;
@@ -10,20 +16,30 @@ use crate::timer::TimerHandle;
 use mio::net::TcpStream;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
 
 /// Bodies up to this size are copied into the head's buffer (one write, one chunk).
 const INLINE_BODY: usize = 16 * 1024;
+/// Reads one `drive` call may do before yielding to other connections (fairness: a
+/// client that pipelines without pause cannot monopolise the loop).
+pub const READS_PER_DRIVE: usize = 16;
+/// Requests one `drive` call may answer before yielding to other connections.
+pub const REQUESTS_PER_DRIVE: usize = 64;
 /// Stop parsing pipelined requests while this much output is queued.
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
+/// Most bytes discarded by a lingering close before closing anyway.
+pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
 
 /// Which deadline is armed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deadline {
-    /// Waiting for (the rest of) a request head.
+    /// Waiting for (the rest of) a request head. For the first request it counts from
+    /// the accept, so a peer cannot stretch it by waiting before its first byte.
     Head,
-    /// Keep-alive, nothing pending.
+    /// Keep-alive, nothing pending (before the first request: counts as `Head`).
     Idle,
-    /// Output queued and not progressing.
+    /// Output queued and not progressing; also the lingering close (see
+    /// [`InboundConn::lingering`]), counted from its start.
     Write,
 }
 
@@ -62,12 +78,22 @@ pub struct InboundConn {
     close_after_write: bool,
     /// Monotonic ms the current request head started arriving.
     head_started: Option<u64>,
-    /// Monotonic ms of the last write progress.
+    /// Monotonic ms of the last write progress (or when output was queued).
     last_write: u64,
+    /// Monotonic ms of the accept.
+    created: u64,
+    /// Monotonic ms the lingering close began, once it has.
+    linger_since: Option<u64>,
+    /// Bytes discarded while lingering.
+    discarded: usize,
     /// Monotonic ms it last became idle (for shedding the oldest idle connection).
     pub idle_since: u64,
     /// Requests answered on it.
     pub served: u64,
+    /// The last `drive` stopped at its read budget with input possibly left.
+    more_input: bool,
+    /// Requests the current `drive` call may still answer.
+    budget: usize,
     pub timer: Option<TimerHandle>,
     pub deadline: Deadline,
 }
@@ -93,8 +119,13 @@ impl InboundConn {
             close_after_write: false,
             head_started: None,
             last_write: now,
+            created: now,
+            linger_since: None,
+            discarded: 0,
             idle_since: now,
             served: 0,
+            more_input: false,
+            budget: REQUESTS_PER_DRIVE,
             timer: None,
             deadline: Deadline::Head,
         }
@@ -104,39 +135,84 @@ impl InboundConn {
         &mut self.stream
     }
 
+    /// Whether the last `drive` yielded at its read budget (drive it again soon).
+    pub fn wants_more(&self) -> bool {
+        self.more_input
+    }
+
     /// Idle: nothing buffered either way (safe to close to admit a new connection).
     pub fn is_idle(&self) -> bool {
         self.inbuf.is_empty() && self.out.is_empty()
     }
 
+    /// Whether the last reply is written and the connection is draining the peer's
+    /// bytes before closing (its deadline is reported as `Deadline::Write`).
+    pub fn lingering(&self) -> bool {
+        self.linger_since.is_some()
+    }
+
     /// Reads, answers and writes as far as the socket allows.
     pub fn drive(&mut self, input: DriveInput<'_>) -> Drive {
         let now = input.now;
+        self.more_input = false;
+        self.budget = REQUESTS_PER_DRIVE;
+        if self.lingering() {
+            return self.linger(input.scratch);
+        }
+        let mut reads = 0;
         loop {
             // Answer what is buffered first (bounded by the output high-water mark).
             self.answer_buffered(now, input.limits, input.handler);
             if let Err(()) = self.write_out(now) {
                 return Drive::Close;
             }
-            if self.close_after_write || self.read_closed || self.out_bytes >= OUTPUT_HIGH_WATER {
+            if self.close_after_write || self.out_bytes >= OUTPUT_HIGH_WATER {
                 break;
             }
-            match self.stream.read(input.scratch) {
-                Ok(0) => self.read_closed = true,
-                Ok(n) => {
-                    if self.inbuf.is_empty() {
-                        self.head_started = Some(now);
-                    }
-                    self.inbuf.extend_from_slice(&input.scratch[..n]);
+            if self.more_input {
+                break;
+            }
+            if !self.read_closed {
+                if reads == READS_PER_DRIVE {
+                    // Input may remain; the server drives this connection again after
+                    // the others had their turn (edge-triggered: no new event will come).
+                    self.more_input = true;
+                    break;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Drive::Close,
+                reads += 1;
+                match self.stream.read(input.scratch) {
+                    Ok(0) => {
+                        self.read_closed = true;
+                        continue;
+                    }
+                    Ok(n) => {
+                        if self.inbuf.is_empty() {
+                            // The first head counts from the accept.
+                            let from = if self.served == 0 { self.created } else { now };
+                            self.head_started = Some(from);
+                        }
+                        self.inbuf
+                            .extend_from_slice(input.scratch.get(..n).unwrap_or_default());
+                        continue;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => return Drive::Close,
+                }
+            }
+            // No more input for now. Requests left buffered behind a large reply may be
+            // answerable now that it is written: go round again rather than wait for
+            // an event that may never come.
+            if !self.answer_buffered(now, input.limits, input.handler) {
+                break;
             }
         }
         if self.out.is_empty() {
-            if self.close_after_write || self.read_closed {
+            if self.read_closed {
                 return Drive::Close;
+            }
+            if self.close_after_write {
+                return self.start_linger(now, input.scratch);
             }
             if self.inbuf.is_empty() {
                 return Drive::Keep(Deadline::Idle, self.idle_since);
@@ -146,18 +222,58 @@ impl InboundConn {
         Drive::Keep(Deadline::Write, self.last_write)
     }
 
+    /// Shuts the write side and starts discarding the peer's bytes.
+    fn start_linger(&mut self, now: u64, scratch: &mut [u8]) -> Drive {
+        if self.stream.shutdown(Shutdown::Write).is_err() {
+            return Drive::Close;
+        }
+        self.linger_since = Some(now);
+        self.linger(scratch)
+    }
+
+    /// Discards readable bytes; closes at the peer's EOF, an error, or the byte cap.
+    fn linger(&mut self, scratch: &mut [u8]) -> Drive {
+        loop {
+            match self.stream.read(scratch) {
+                Ok(0) => return Drive::Close,
+                Ok(n) => {
+                    self.discarded += n;
+                    if self.discarded > LINGER_MAX_BYTES {
+                        return Drive::Close;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let since = self.linger_since.unwrap_or(self.last_write);
+                    return Drive::Keep(Deadline::Write, since);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Drive::Close,
+            }
+        }
+    }
+
+    /// Answers the complete requests buffered, in order, while output is below the
+    /// high-water mark; true when it queued anything.
     fn answer_buffered(
         &mut self,
         now: u64,
         limits: &RequestLimits,
         handler: &mut dyn FnMut(RouteInput<'_>) -> Reply,
-    ) {
+    ) -> bool {
         let mut consumed = 0;
+        let mut answered = false;
         while !self.close_after_write && self.out_bytes < OUTPUT_HIGH_WATER {
-            match parse_request(&self.inbuf[consumed..], limits) {
+            if self.budget == 0 {
+                // Requests may remain buffered; yield to other connections.
+                self.more_input = true;
+                break;
+            }
+            match parse_request(self.inbuf.get(consumed..).unwrap_or_default(), limits) {
                 Ok(None) => break,
                 Ok(Some(req)) => {
                     consumed += req.head_len;
+                    answered = true;
+                    self.budget -= 1;
                     let reply = handler(RouteInput {
                         method: req.method,
                         target: &req.target,
@@ -168,35 +284,44 @@ impl InboundConn {
                         self.close_after_write = true;
                     }
                     let mut head = Vec::with_capacity(256);
-                    let extra: Vec<(&str, &str)> = reply
+                    let mut extra: Vec<(&str, &str)> = reply
                         .headers
                         .iter()
                         .map(|(k, v)| (*k, v.as_str()))
                         .collect();
-                    encode_response_head(
-                        &mut head,
-                        reply.status,
-                        reply.content_type,
-                        reply.body.len(),
-                        req.keep_alive,
-                        &extra,
-                    );
+                    if req.keep_alive && req.minor_version == 0 {
+                        // An HTTP/1.0 client keeps the connection only when told so.
+                        extra.push(("Connection", "keep-alive"));
+                    }
+                    if reply.status == 304 {
+                        encode_not_modified(&mut head, req.keep_alive, &extra);
+                    } else {
+                        encode_response_head(
+                            &mut head,
+                            reply.status,
+                            reply.content_type,
+                            reply.body.len(),
+                            req.keep_alive,
+                            &extra,
+                        );
+                    }
                     self.served += 1;
                     if send_body && !reply.body.is_empty() {
                         if reply.body.len() <= INLINE_BODY {
                             head.extend_from_slice(reply.body.as_slice());
-                            self.push(Chunk::Bytes(head));
+                            self.push(Chunk::Bytes(head), now);
                         } else {
-                            self.push(Chunk::Bytes(head));
-                            self.push(Chunk::Body(reply.body));
+                            self.push(Chunk::Bytes(head), now);
+                            self.push(Chunk::Body(reply.body), now);
                         }
                     } else {
-                        self.push(Chunk::Bytes(head));
+                        self.push(Chunk::Bytes(head), now);
                     }
                 }
                 Err(e) => {
-                    self.push(Chunk::Bytes(error_reply(e)));
+                    self.push(Chunk::Bytes(error_reply(e)), now);
                     self.close_after_write = true;
+                    answered = true;
                     consumed = self.inbuf.len();
                 }
             }
@@ -212,11 +337,15 @@ impl InboundConn {
                 self.idle_since = now;
             }
         }
+        answered
     }
 
-    fn push(&mut self, chunk: Chunk) {
+    /// Queues output; the write-stall clock starts when output is queued to an empty
+    /// queue, not at the last write of an earlier reply.
+    fn push(&mut self, chunk: Chunk, now: u64) {
         if self.out.is_empty() {
             self.front_pos = 0;
+            self.last_write = now;
         }
         self.out_bytes += chunk.as_slice().len();
         self.out.push_back(chunk);
@@ -230,7 +359,7 @@ impl InboundConn {
             for (i, chunk) in self.out.iter().take(16).enumerate() {
                 let bytes = chunk.as_slice();
                 slices[i] = IoSlice::new(if i == 0 {
-                    &bytes[self.front_pos..]
+                    bytes.get(self.front_pos..).unwrap_or_default()
                 } else {
                     bytes
                 });
@@ -266,6 +395,22 @@ impl InboundConn {
     }
 }
 
+/// A `304` head: the extra headers (ETag, Cache-Control) but no `Content-Length` or
+/// `Content-Type`, since a 304 may only carry the length of the 200 it stands for.
+fn encode_not_modified(out: &mut Vec<u8>, keep_alive: bool, extra: &[(&str, &str)]) {
+    out.extend_from_slice(b"HTTP/1.1 304 Not Modified\r\n");
+    for (name, value) in extra {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !keep_alive {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 /// The answer to a request that could not be parsed; the connection closes after it.
 fn error_reply(e: RequestError) -> Vec<u8> {
     let body: &[u8] = match e {
@@ -287,3 +432,7 @@ fn error_reply(e: RequestError) -> Vec<u8> {
     out.extend_from_slice(body);
     out
 }
+
+#[cfg(test)]
+#[path = "conn_tests.rs"]
+mod tests;

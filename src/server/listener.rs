@@ -1,7 +1,12 @@
 //! The public listener in the loop: accepting under the inbound cap (shedding the oldest
 //! idle keep-alive connection to admit a new one, pausing and resuming with hysteresis),
 //! surviving EMFILE/ENFILE without spinning, and driving inbound connections with
-//! their head, idle and write-stall deadlines.
+//! their head, idle, write-stall and lingering-close deadlines.
+//!
+//! At the cap, a connection is shed only once `accept` has returned a new one, so a
+//! spurious wake-up never closes anybody. With nobody idle, accepting pauses (new
+//! connections wait in the kernel's backlog) until the count falls to 90% of the cap or
+//! some connection turns idle (then it is shed for the first waiting newcomer).
 
 use super::conn::{Deadline, Drive, DriveInput, InboundConn};
 use super::router::{route, RouteContext};
@@ -12,6 +17,7 @@ use crate::reactor::sockets::{Socket, LISTENER};
 use crate::timer::TimerHandle;
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
+use std::collections::VecDeque;
 use std::io;
 use std::path::PathBuf;
 
@@ -19,6 +25,8 @@ use std::path::PathBuf;
 const ACCEPT_RETRY_MS: u64 = 100;
 /// How long a reading of `/proc/self/fd` is reused.
 const OPEN_FDS_CACHE_MS: u64 = 100;
+/// Longest lingering close (also bounded by the write-stall deadline).
+pub const LINGER_MS: u64 = 2000;
 
 /// The server's settings.
 #[derive(Debug, Clone)]
@@ -41,6 +49,8 @@ pub struct Server {
     scratch: Vec<u8>,
     fds_read_at: Option<u64>,
     fds: usize,
+    /// Connections that yielded at their read budget, to be driven again.
+    ready: VecDeque<Token>,
 }
 
 impl Server {
@@ -58,6 +68,7 @@ impl Server {
             retry_timer: None,
             scratch: vec![0; 64 * 1024],
             fds_read_at: None,
+            ready: VecDeque::new(),
             fds: 0,
         })
     }
@@ -84,16 +95,29 @@ impl Server {
             return;
         }
         loop {
-            if core.sockets.inbound_count() >= self.cfg.pool && !self.shed_oldest_idle(core) {
-                tracing::debug!(
-                    open = core.sockets.inbound_count(),
-                    "inbound cap reached; pausing accept"
-                );
-                self.paused = true;
-                return;
-            }
+            // At the cap, a victim must exist before accepting; it is closed only once
+            // a newcomer is really there.
+            let victim = if core.sockets.inbound_count() >= self.cfg.pool {
+                match oldest_idle(core) {
+                    Some(token) => Some(token),
+                    None => {
+                        tracing::debug!(
+                            open = core.sockets.inbound_count(),
+                            "inbound cap reached; pausing accept"
+                        );
+                        self.paused = true;
+                        return;
+                    }
+                }
+            } else {
+                None
+            };
             match self.listener.accept() {
                 Ok((stream, _peer)) => {
+                    if let Some(token) = victim {
+                        core.app.counters.inbound_shed += 1;
+                        self.close(core, token);
+                    }
                     let _ = stream.set_nodelay(true);
                     let now = core.now;
                     let inserted = core.sockets.insert_with(|token| {
@@ -151,24 +175,6 @@ impl Server {
         self.on_accept_ready(core, registry);
     }
 
-    /// Closes the idle connection that has been idle longest; false when none is idle.
-    fn shed_oldest_idle(&mut self, core: &mut Core) -> bool {
-        let victim = core
-            .sockets
-            .inbound_tokens()
-            .filter(|(_, c)| c.is_idle() && c.served > 0)
-            .min_by_key(|(_, c)| c.idle_since)
-            .map(|(t, _)| t);
-        match victim {
-            Some(token) => {
-                core.app.counters.inbound_shed += 1;
-                self.close(core, token);
-                true
-            }
-            None => false,
-        }
-    }
-
     /// A readiness event for an inbound connection.
     pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
         let now = core.now;
@@ -198,12 +204,15 @@ impl Server {
             }
             Drive::Keep(kind, since) => {
                 let timeout = match kind {
-                    Deadline::Head if conn.served == 0 => self.cfg.header_timeout_ms,
                     Deadline::Head => self.cfg.header_timeout_ms,
                     Deadline::Idle if conn.served == 0 => self.cfg.header_timeout_ms,
                     Deadline::Idle => self.cfg.idle_timeout_ms,
+                    Deadline::Write if conn.lingering() => LINGER_MS.min(self.cfg.write_timeout_ms),
                     Deadline::Write => self.cfg.write_timeout_ms,
                 };
+                // Paused at the cap with nobody idle, and this one just turned idle:
+                // the first waiting newcomer may take its place.
+                let became_idle = (kind == Deadline::Idle && served > 0) || conn.lingering();
                 let deadline = since + timeout;
                 if conn.deadline != kind
                     || conn.timer.is_none()
@@ -219,7 +228,29 @@ impl Server {
                     );
                 }
                 core.app.counters.requests_served += served;
+                if conn.wants_more() {
+                    self.ready.push_back(token);
+                }
+                if became_idle && self.paused && self.retry_timer.is_none() {
+                    self.paused = false;
+                    self.on_accept_ready(core, registry);
+                }
             }
+        }
+    }
+
+    /// Whether connections wait to be driven again (the loop must not sleep).
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Drives once each connection that yielded at its read budget.
+    pub fn run_ready(&mut self, core: &mut Core, registry: &Registry) {
+        for _ in 0..self.ready.len() {
+            let Some(token) = self.ready.pop_front() else {
+                break;
+            };
+            self.on_event(core, registry, token);
         }
     }
 
@@ -238,8 +269,13 @@ impl Server {
             return;
         }
         conn.timer = None;
-        tracing::debug!(deadline = ?conn.deadline, "closing an inbound connection at its deadline");
-        core.app.counters.inbound_timed_out += 1;
+        if conn.lingering() {
+            // The reply was delivered; the peer just never closed its side.
+            tracing::trace!("lingering close ended at its deadline");
+        } else {
+            tracing::debug!(deadline = ?conn.deadline, "closing an inbound connection at its deadline");
+            core.app.counters.inbound_timed_out += 1;
+        }
         self.close(core, token);
         self.maybe_resume(core, registry);
     }
@@ -269,4 +305,14 @@ impl Server {
             self.close(core, token);
         }
     }
+}
+
+/// The connection that has been idle longest (having served a request, or lingering
+/// after its last reply), if any.
+fn oldest_idle(core: &Core) -> Option<Token> {
+    core.sockets
+        .inbound_tokens()
+        .filter(|(_, c)| c.lingering() || (c.is_idle() && c.served > 0))
+        .min_by_key(|(_, c)| c.idle_since)
+        .map(|(t, _)| t)
 }

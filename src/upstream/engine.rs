@@ -197,6 +197,7 @@ impl Engine {
             self.resolve_pending[u] = false;
             match answer.result {
                 Ok(addr) => {
+                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved again");
                     record.addr = Some(addr);
                     self.resolve_error[u] = None;
                 }
@@ -388,14 +389,13 @@ impl Engine {
         conn.timer = None;
         let u = conn.upstream;
         let connecting = conn.phase == ConnPhase::Connecting;
-        let request_deadline = self.jobs[u].as_ref().map_or(0, |j| j.request_deadline);
         core.app.counters.upstream_requests_in_flight = core
             .app
             .counters
             .upstream_requests_in_flight
             .saturating_sub(1);
         self.close_conn(core, u);
-        let (kind, detail) = if connecting && core.now < request_deadline {
+        let (kind, detail) = if connecting {
             (
                 UpstreamErrorKind::ConnectTimeout,
                 format!("no connection within {} ms", self.cfg.connect_timeout_ms),
@@ -453,7 +453,26 @@ impl Engine {
         let latency = core.now.saturating_sub(job.started_mono);
         let result = job.seq.finish();
         let wall = core.wall_ms();
+        let cannot_connect = result.state.is_none()
+            && result.errors.iter().any(|(kind, _)| {
+                matches!(
+                    kind,
+                    UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
+                )
+            });
         let vote = record_result(core, u, result, latency, wall);
+        if cannot_connect
+            && core.app.upstreams[u]
+                .spec
+                .target
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_err()
+        {
+            // The name may point elsewhere now: look it up again, off the loop, keeping
+            // the current address until the answer arrives.
+            self.request_resolve(core, u);
+        }
         if let Some(round) = self.round.as_mut() {
             if let Some(vote) = vote {
                 round.votes.push(vote);
@@ -472,6 +491,7 @@ impl Engine {
         };
         let wall = core.wall_ms();
         let took = core.now.saturating_sub(round.started_mono);
+        let previous_error = core.app.last_error.clone();
         let outcome = finish_round(
             &mut core.app,
             &round.polled,
@@ -497,12 +517,20 @@ impl Engine {
             }
             RoundOutcome::Agreed { .. } => {}
             RoundOutcome::NoConsensus => {
-                tracing::warn!(
-                    responders = round.votes.len(),
-                    polled = round.polled.len(),
-                    last_error = core.app.last_error.as_deref().unwrap_or(""),
-                    "round without consensus"
-                );
+                // Warn when the situation changes; repeat it only at debug level.
+                if previous_error != core.app.last_error {
+                    tracing::warn!(
+                        responders = round.votes.len(),
+                        polled = round.polled.len(),
+                        last_error = core.app.last_error.as_deref().unwrap_or(""),
+                        "round without consensus"
+                    );
+                } else {
+                    tracing::debug!(
+                        responders = round.votes.len(),
+                        "round without consensus (unchanged)"
+                    );
+                }
             }
         }
         if let Some(specs) = self.pending_reload.take() {
@@ -549,8 +577,16 @@ fn record_result(
     let record = &mut app.upstreams[u];
     record.in_flight = false;
     record.last_latency_ms = Some(latency);
+    let was_healthy = record.healthy;
+    let previous_kind = record.last_error.as_ref().map(|e| e.kind);
     for (kind, detail) in errors {
+        if Some(kind) != previous_kind || (was_healthy && shared.is_none()) {
+            tracing::warn!(upstream = %record.spec.name, kind = kind.as_str(), "{detail}");
+        }
         record.record_error(error_at(kind, detail, wall));
+    }
+    if shared.is_some() && !was_healthy && record.last_success_ms.is_some() {
+        tracing::info!(upstream = %record.spec.name, "upstream recovered");
     }
     if let Some((body, summary)) = fork_choice {
         record.head_slot = summary.head_slot;

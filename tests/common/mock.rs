@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -69,7 +69,6 @@ pub enum Behavior {
 pub struct MockNode {
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    conns: Arc<Mutex<Vec<TcpStream>>>,
     accept_thread: Option<JoinHandle<()>>,
     /// Requests received.
     pub requests: Arc<AtomicUsize>,
@@ -84,18 +83,17 @@ impl MockNode {
             return Self::never_accept();
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind mock");
+        Self::start_on(listener, behavior)
+    }
+
+    /// Serves `behavior` on an already bound listener.
+    pub fn start_on(listener: TcpListener, behavior: Behavior) -> MockNode {
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
-        let conns = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(AtomicUsize::new(0));
         let accepted = Arc::new(AtomicUsize::new(0));
-        let (s, c, r, a) = (
-            stop.clone(),
-            conns.clone(),
-            requests.clone(),
-            accepted.clone(),
-        );
+        let (s, r, a) = (stop.clone(), requests.clone(), accepted.clone());
         let accept_thread = std::thread::spawn(move || {
             let mut workers: Vec<JoinHandle<()>> = Vec::new();
             while !s.load(Ordering::Relaxed) {
@@ -103,9 +101,7 @@ impl MockNode {
                     Ok((stream, _)) => {
                         a.fetch_add(1, Ordering::Relaxed);
                         let _ = stream.set_nonblocking(false);
-                        if let Ok(clone) = stream.try_clone() {
-                            c.lock().unwrap().push(clone);
-                        }
+                        let _ = stream.set_nodelay(true);
                         let (b, s2, r2) = (behavior.clone(), s.clone(), r.clone());
                         workers.push(std::thread::spawn(move || serve(stream, b, s2, r2)));
                     }
@@ -119,7 +115,6 @@ impl MockNode {
         MockNode {
             addr,
             stop,
-            conns,
             accept_thread: Some(accept_thread),
             requests,
             accepted,
@@ -168,7 +163,6 @@ impl MockNode {
         MockNode {
             addr,
             stop: Arc::new(AtomicBool::new(false)),
-            conns: Arc::new(Mutex::new(Vec::new())),
             accept_thread: None,
             requests: Arc::new(AtomicUsize::new(0)),
             accepted: Arc::new(AtomicUsize::new(0)),
@@ -184,9 +178,6 @@ impl MockNode {
 impl Drop for MockNode {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        for c in self.conns.lock().unwrap().drain(..) {
-            let _ = c.shutdown(Shutdown::Both);
-        }
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }

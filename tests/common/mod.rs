@@ -3,6 +3,7 @@
 //! served from threads in the test process on loopback.
 #![allow(dead_code)]
 
+pub mod inbound;
 pub mod mock;
 
 use std::io::{BufRead, BufReader, Read, Write};

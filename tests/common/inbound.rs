@@ -1,0 +1,195 @@
+//! Client-side helpers for the public listener's tests: keep-alive connections that
+//! read one response at a time, sockets with a small receive buffer, closed-or-open
+//! probes, Prometheus values, a large valid SSZ state, and a leanpoint that has
+//! already agreed on a healthy mock node.
+
+use super::mock::{Behavior, MockNode, NodeData};
+use super::{parse_reply, HttpReply, Leanpoint};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+/// A keep-alive client connection that reads responses one by one (pipelining-safe).
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    /// Connects with a 5 s read timeout.
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .expect("connect to leanpoint");
+        Client::from_stream(stream)
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Client {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = stream.set_nodelay(true);
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes raw bytes.
+    pub fn send(&mut self, raw: &[u8]) {
+        self.stream.write_all(raw).expect("write request");
+    }
+
+    /// Sends `GET path` (keep-alive) and reads the reply.
+    pub fn get(&mut self, path: &str) -> HttpReply {
+        self.send(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        self.read_reply(true).expect("reply")
+    }
+
+    /// Reads one response; `with_body` false for a HEAD or 304 (Content-Length ignored).
+    /// `None` at EOF, reset or timeout before a whole response arrived.
+    pub fn read_reply(&mut self, with_body: bool) -> Option<HttpReply> {
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = parse_reply(&self.buf[..end + 4])?;
+                let len = if with_body && head.status != 304 {
+                    head.header("content-length")?.parse::<usize>().ok()?
+                } else {
+                    0
+                };
+                if self.buf.len() >= end + 4 + len {
+                    let body = self.buf[end + 4..end + 4 + len].to_vec();
+                    self.buf.drain(..end + 4 + len);
+                    return Some(HttpReply { body, ..head });
+                }
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Bytes received but not yet consumed by `read_reply`.
+    pub fn leftover(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+/// How a connection ended when read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Orderly EOF (FIN).
+    Eof,
+    /// Reset by the peer.
+    Reset,
+    /// Still open when the wait ran out.
+    Open,
+}
+
+/// Reads until EOF, reset, or `within` passes; returns what was read and how it ended.
+pub fn read_to_end_within(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, End) {
+    let deadline = Instant::now() + within;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (out, End::Open);
+        }
+        let _ = stream.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+        match stream.read(&mut chunk) {
+            Ok(0) => return (out, End::Eof),
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return (out, End::Reset),
+        }
+    }
+}
+
+/// Whether the server has closed `stream` (EOF or reset pending), without blocking long.
+/// Discards any bytes that are readable.
+pub fn is_closed(stream: &mut TcpStream) -> bool {
+    read_to_end_within(stream, Duration::from_millis(20)).1 != End::Open
+}
+
+/// Opens a connection whose receive buffer is `rcvbuf` bytes (set before connecting, so
+/// the advertised window stays small).
+pub fn connect_small_rcvbuf(addr: SocketAddr, rcvbuf: usize) -> TcpStream {
+    use nix::sys::socket::{
+        connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
+    };
+    let SocketAddr::V4(v4) = addr else {
+        panic!("IPv4 only")
+    };
+    let fd: OwnedFd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    setsockopt(&fd, sockopt::RcvBuf, &rcvbuf).expect("SO_RCVBUF");
+    connect(fd.as_raw_fd(), &SockaddrIn::from(v4)).expect("connect");
+    TcpStream::from(fd)
+}
+
+/// The value of an unlabelled Prometheus sample `name` in `text`.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (n, v) = l.split_once(' ')?;
+        (n == name).then(|| v.trim().parse().ok())?
+    })
+}
+
+/// Reads the unlabelled metric `name` from a running leanpoint.
+pub fn metric_of(lp: &Leanpoint, name: &str) -> f64 {
+    let reply = lp.get("/metrics");
+    assert_eq!(reply.status, 200, "metrics: {}", reply.text());
+    metric(&reply.text(), name).unwrap_or_else(|| panic!("metric {name} missing"))
+}
+
+/// A valid SSZ `State` of exactly `total` bytes (a multiple of 32 plus the fixture's
+/// tail): the fixture with its `historical_block_hashes` list grown to fill the size.
+/// The slots and checkpoints are the fixture's (finalized slot 18).
+pub fn big_state(total: usize) -> Vec<u8> {
+    let fixture = NodeData::fixture().state;
+    let offset = |i: usize| -> usize {
+        let at = 208 + 4 * i;
+        u32::from_le_bytes(fixture[at..at + 4].try_into().unwrap()) as usize
+    };
+    let (first, second) = (offset(0), offset(1));
+    assert_eq!(first, 228, "fixture layout");
+    let tail = &fixture[second..];
+    let hashes = (total - 228 - tail.len()) / 32 * 32;
+    let shift = 228 + hashes;
+    let mut state = Vec::with_capacity(total);
+    state.extend_from_slice(&fixture[..228]);
+    for i in 1..5 {
+        let moved = u32::try_from(offset(i) - second + shift).expect("offset fits u32");
+        state[208 + 4 * i..212 + 4 * i].copy_from_slice(&moved.to_le_bytes());
+    }
+    state.extend((0..hashes).map(|i| (i % 251) as u8));
+    state.extend_from_slice(tail);
+    state
+}
+
+/// A healthy mock node serving `data`, and a leanpoint (legacy `--lean-url` mode, upstream
+/// `default`) started with `args` that has agreed on it (finalized slot 18).
+pub fn agreed(data: NodeData, args: &[&str]) -> (MockNode, Leanpoint) {
+    let node = MockNode::start(Behavior::Healthy(data));
+    let url = node.url();
+    let mut all = vec!["--lean-url", url.as_str()];
+    all.extend_from_slice(args);
+    let lp = Leanpoint::start(&all);
+    let status = lp.wait_for("/status", Duration::from_secs(15), |r| {
+        r.status == 200 && r.json()["finalized_slot"].as_u64() == Some(18)
+    });
+    assert_eq!(
+        status.json()["finalized_slot"],
+        18,
+        "no agreement: {}",
+        status.text()
+    );
+    (node, lp)
+}
