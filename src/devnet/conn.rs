@@ -3,7 +3,8 @@
 //! SO_LINGER 0, answer garbage and close).
 
 use super::profile::{Profile, Rng};
-use crate::server::conn::InboundConn;
+use crate::server::conn::{Deadline, InboundConn};
+use crate::server::listener::LINGER_MS;
 use mio::net::TcpStream;
 use nix::sys::socket::{setsockopt, sockopt::Linger};
 use std::io::{self, Read, Write};
@@ -11,10 +12,30 @@ use std::io::{self, Read, Write};
 /// What a `garbage` node answers: bytes no HTTP parser accepts.
 pub const GARBAGE: &[u8] = b"\x00\x17\x03\x03\xfe\xffthis is not HTTP\r\n\r\n";
 
+/// Deadlines of HTTP connections: a request head (also before the first request),
+/// keep-alive idleness, a stalled write.
+pub const HEAD_TIMEOUT_MS: u64 = 10_000;
+pub const IDLE_TIMEOUT_MS: u64 = 60_000;
+pub const WRITE_TIMEOUT_MS: u64 = 30_000;
+
+/// How long the deadline `kind` the shell asks for lasts on `conn`.
+pub fn http_timeout(conn: &InboundConn, kind: Deadline) -> u64 {
+    match kind {
+        Deadline::Head => HEAD_TIMEOUT_MS,
+        Deadline::Idle if conn.served == 0 => HEAD_TIMEOUT_MS,
+        Deadline::Idle => IDLE_TIMEOUT_MS,
+        Deadline::Write if conn.lingering() => LINGER_MS,
+        Deadline::Write => WRITE_TIMEOUT_MS,
+    }
+}
+
 /// An accepted connection.
 pub enum NodeConn {
     /// Answers HTTP. `delayed`: a `slow` node's answer waits for its timer.
-    Http { conn: InboundConn, delayed: bool },
+    Http {
+        conn: Box<InboundConn>,
+        delayed: bool,
+    },
     /// Reads and never answers.
     Silent(TcpStream),
     /// Reset once the request has arrived.
@@ -44,7 +65,7 @@ impl NodeConn {
             Profile::Garbage => NodeConn::Garbage(stream),
             Profile::Flaky if rng.chance(flaky_percent) => NodeConn::Reset(stream),
             _ => NodeConn::Http {
-                conn: InboundConn::new(stream, now),
+                conn: Box::new(InboundConn::new(stream, now)),
                 delayed: false,
             },
         }

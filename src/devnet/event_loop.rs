@@ -4,18 +4,19 @@
 //! signalfd that stops it.
 
 use super::bodies::BodyCache;
-use super::conn::{NodeConn, RawStep};
+use super::conn::{http_timeout, NodeConn, RawStep, HEAD_TIMEOUT_MS};
 use super::flags::DevnetConfig;
 use super::node;
 use super::profile::{Profile, Rng};
 use super::setup::BoundNode;
+use super::slots::Slots;
 use crate::http1::request::RequestLimits;
 use crate::reactor::signals::{SignalAction, Signals};
-use crate::server::conn::{Deadline, Drive, DriveInput};
+use crate::server::conn::{Drive, DriveInput};
 use crate::timer::{Clock, TimerHandle, TimerWheel};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
-use slab::Slab;
+use std::collections::VecDeque;
 use std::io;
 use std::time::Duration;
 
@@ -23,10 +24,6 @@ use std::time::Duration;
 const SIGNALS: Token = Token(usize::MAX);
 /// Delay before accepting again after EMFILE/ENFILE.
 const ACCEPT_RETRY_MS: u64 = 100;
-/// Deadlines of HTTP connections: a request head, keep-alive idleness, a stalled write.
-const HEAD_TIMEOUT_MS: u64 = 10_000;
-const IDLE_TIMEOUT_MS: u64 = 60_000;
-const WRITE_TIMEOUT_MS: u64 = 30_000;
 
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +60,9 @@ struct Node {
 pub struct DevnetLoop {
     poll: Poll,
     signals: Signals,
-    slab: Slab<(u32, Entry)>,
-    generation: u32,
+    slots: Slots<Entry>,
+    /// HTTP connections that yielded at their read budget, to drive again.
+    ready: VecDeque<Token>,
     timers: TimerWheel<TimerEvent>,
     clock: Clock,
     now: u64,
@@ -73,23 +71,6 @@ pub struct DevnetLoop {
     cfg: DevnetConfig,
     limits: RequestLimits,
     scratch: Vec<u8>,
-}
-
-fn token_of(key: usize, generation: u32) -> Token {
-    Token(((generation as usize) << 32) | (key & 0xffff_ffff))
-}
-
-fn key_of(token: Token) -> usize {
-    token.0 & 0xffff_ffff
-}
-
-/// The live entry behind `token` (`None` when closed, or its key reused since).
-fn entry(slab: &mut Slab<(u32, Entry)>, token: Token) -> Option<&mut Entry> {
-    let generation = (token.0 >> 32) as u32;
-    match slab.get_mut(key_of(token)) {
-        Some((g, entry)) if *g == generation => Some(entry),
-        _ => None,
-    }
 }
 
 impl DevnetLoop {
@@ -107,8 +88,8 @@ impl DevnetLoop {
         let mut lp = DevnetLoop {
             poll,
             signals,
-            slab: Slab::with_capacity(bound.len() * 2),
-            generation: 0,
+            slots: Slots::with_capacity(bound.len() * 2),
+            ready: VecDeque::new(),
             timers: TimerWheel::new(now),
             clock,
             now,
@@ -124,8 +105,8 @@ impl DevnetLoop {
                 rng: Rng::new(lp.cfg.seed ^ (i as u64).wrapping_mul(0x9e37_79b9)),
             });
             if let Some(listener) = b.listener {
-                let token = lp.insert(Entry::Listener { node: i, listener });
-                if let Some(Entry::Listener { listener, .. }) = entry(&mut lp.slab, token) {
+                let token = lp.slots.insert(Entry::Listener { node: i, listener });
+                if let Some(Entry::Listener { listener, .. }) = lp.slots.get_mut(token) {
                     lp.poll
                         .registry()
                         .register(listener, token, Interest::READABLE)?;
@@ -135,13 +116,6 @@ impl DevnetLoop {
         let next = lp.cache.params().next_slot_at(lp.head());
         lp.timers.insert(next, TimerEvent::Slot);
         Ok(lp)
-    }
-
-    fn insert(&mut self, entry: Entry) -> Token {
-        let generation = self.generation;
-        self.generation = self.generation.wrapping_add(1);
-        let key = self.slab.insert((generation, entry));
-        token_of(key, generation)
     }
 
     /// The canonical head now.
@@ -154,10 +128,13 @@ impl DevnetLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             self.now = self.clock.now_ms();
-            let timeout = self
-                .timers
-                .next_deadline()
-                .map(|d| Duration::from_millis(d.saturating_sub(self.now)));
+            let timeout = match self.ready.is_empty() {
+                false => Some(Duration::ZERO),
+                true => self
+                    .timers
+                    .next_deadline()
+                    .map(|d| Duration::from_millis(d.saturating_sub(self.now))),
+            };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -174,6 +151,7 @@ impl DevnetLoop {
                 }
                 self.on_event(event.token());
             }
+            self.run_ready();
             while let Some((_, event)) = self.timers.poll(self.now) {
                 self.on_timer(event);
             }
@@ -181,7 +159,7 @@ impl DevnetLoop {
     }
 
     fn on_event(&mut self, token: Token) {
-        match entry(&mut self.slab, token) {
+        match self.slots.get_mut(token) {
             Some(Entry::Listener { .. }) => self.accept(token),
             Some(Entry::Conn { conn, .. }) => match conn {
                 NodeConn::Http { delayed: true, .. } => {} // its timer drives it
@@ -212,13 +190,13 @@ impl DevnetLoop {
             }
             TimerEvent::AcceptRetry(token) => self.accept(token),
             TimerEvent::Deadline(token) => {
-                if let Some(Entry::Conn { timer, .. }) = entry(&mut self.slab, token) {
+                if let Some(Entry::Conn { timer, .. }) = self.slots.get_mut(token) {
                     *timer = None;
                     self.close(token);
                 }
             }
             TimerEvent::Delayed(token) => {
-                if let Some(Entry::Conn { timer, conn, .. }) = entry(&mut self.slab, token) {
+                if let Some(Entry::Conn { timer, conn, .. }) = self.slots.get_mut(token) {
                     *timer = None;
                     if let NodeConn::Http { delayed, .. } = conn {
                         *delayed = false;
@@ -231,7 +209,7 @@ impl DevnetLoop {
 
     fn accept(&mut self, token: Token) {
         loop {
-            let Some(Entry::Listener { node, listener }) = entry(&mut self.slab, token) else {
+            let Some(Entry::Listener { node, listener }) = self.slots.get_mut(token) else {
                 return;
             };
             let node = *node;
@@ -267,12 +245,12 @@ impl DevnetLoop {
             NodeConn::Silent(_) => (Interest::READABLE, false),
             _ => (Interest::READABLE, true),
         };
-        let token = self.insert(Entry::Conn {
+        let token = self.slots.insert(Entry::Conn {
             node,
             conn,
             timer: None,
         });
-        let registered = match entry(&mut self.slab, token) {
+        let registered = match self.slots.get_mut(token) {
             Some(Entry::Conn { conn, .. }) => {
                 self.poll
                     .registry()
@@ -282,7 +260,7 @@ impl DevnetLoop {
         };
         if let Err(e) = registered {
             tracing::warn!(error = %e, "cannot register a connection");
-            let _ = self.slab.try_remove(key_of(token));
+            let _ = self.slots.remove(token);
         } else if deadline {
             self.arm(
                 token,
@@ -295,7 +273,7 @@ impl DevnetLoop {
     /// Drives an HTTP connection. A `slow` node's idle connection first waits its delay
     /// (unless `due`, when that delay just passed).
     fn on_http(&mut self, token: Token, due: bool) {
-        let Some(Entry::Conn { node, .. }) = entry(&mut self.slab, token) else {
+        let Some(Entry::Conn { node, .. }) = self.slots.get_mut(token) else {
             return;
         };
         let Some(profile) = self.nodes.get(*node).map(|n| n.profile) else {
@@ -304,13 +282,13 @@ impl DevnetLoop {
         let head = profile.head(self.head(), self.cfg.lag_slots);
         let bodies = self.cache.get(profile.fork(), head);
         let now = self.now;
-        let Some(Entry::Conn { conn, .. }) = entry(&mut self.slab, token) else {
+        let Some(Entry::Conn { conn, .. }) = self.slots.get_mut(token) else {
             return;
         };
         let NodeConn::Http { conn, delayed } = conn else {
             return;
         };
-        if profile == Profile::Slow && !due && conn.is_idle() {
+        if profile == Profile::Slow && !due && conn.is_idle() && !conn.lingering() {
             *delayed = true;
             let at = now + self.cfg.slow_ms;
             self.arm(token, at, TimerEvent::Delayed(token));
@@ -324,20 +302,35 @@ impl DevnetLoop {
         });
         match drive {
             Drive::Close => self.close(token),
-            Drive::Keep(deadline, since) => {
-                let limit = match deadline {
-                    Deadline::Head => HEAD_TIMEOUT_MS,
-                    Deadline::Idle => IDLE_TIMEOUT_MS,
-                    Deadline::Write => WRITE_TIMEOUT_MS,
-                };
-                self.arm(token, since + limit, TimerEvent::Deadline(token));
+            Drive::Keep(kind, since) => {
+                let at = since + http_timeout(conn, kind);
+                if conn.wants_more() {
+                    self.ready.push_back(token);
+                }
+                self.arm(token, at, TimerEvent::Deadline(token));
+            }
+        }
+    }
+
+    /// Drives once each connection that yielded at its read budget.
+    fn run_ready(&mut self) {
+        for _ in 0..self.ready.len() {
+            let Some(token) = self.ready.pop_front() else {
+                break;
+            };
+            if let Some(Entry::Conn {
+                conn: NodeConn::Http { delayed: false, .. },
+                ..
+            }) = self.slots.get_mut(token)
+            {
+                self.on_http(token, false);
             }
         }
     }
 
     /// Re-arms the connection's one timer.
     fn arm(&mut self, token: Token, at: u64, event: TimerEvent) {
-        if let Some(Entry::Conn { timer, .. }) = entry(&mut self.slab, token) {
+        if let Some(Entry::Conn { timer, .. }) = self.slots.get_mut(token) {
             if let Some(old) = timer.take() {
                 self.timers.cancel(old);
             }
@@ -346,10 +339,7 @@ impl DevnetLoop {
     }
 
     fn close(&mut self, token: Token) {
-        if entry(&mut self.slab, token).is_none() {
-            return;
-        }
-        let Some((_, mut entry)) = self.slab.try_remove(key_of(token)) else {
+        let Some(mut entry) = self.slots.remove(token) else {
             return;
         };
         if let Entry::Conn { conn, timer, .. } = &mut entry {

@@ -5,7 +5,7 @@
 //! The chain model (`chain`), the SSZ state (`state`) and the bodies built from them
 //! (`bodies`) are pure; `node` answers requests, `profile` names the fault profiles,
 //! `conn` holds one connection's behaviour, `setup` binds and announces the nodes,
-//! `event_loop` drives it all, `flags` reads the command line.
+//! `slots` is the slab, `event_loop` drives it all, `flags` reads the command line.
 
 pub mod bodies;
 pub mod chain;
@@ -15,6 +15,7 @@ pub mod flags;
 pub mod node;
 pub mod profile;
 pub mod setup;
+pub mod slots;
 pub mod state;
 
 pub use flags::{parse_args, usage, DevnetConfig, Parsed};
