@@ -4,7 +4,7 @@ CARGO ?= cargo
 LEAN_URL ?= http://127.0.0.1:5052
 PORT ?= 5555
 
-.PHONY: all build release run run-lean test test-unit lint fmt bench soak clean
+.PHONY: all build release run run-lean test test-unit lint fmt bench soak scale clean
 
 all: build
 
@@ -38,6 +38,15 @@ fmt:
 
 bench:
 	$(CARGO) bench
+
+# The soak test for SOAK_SECS (default 10 minutes); CI runs it for 45 s in `make test`.
+SOAK_SECS ?= 600
+soak:
+	SOAK_SECS=$(SOAK_SECS) $(CARGO) nextest run --release --test soak --no-capture
+
+# 1000 simulated upstreams under nofile 256, release build, figures printed.
+scale:
+	$(CARGO) nextest run --release --test scale --no-capture
 
 clean:
 	$(CARGO) clean

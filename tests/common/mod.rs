@@ -91,6 +91,11 @@ impl Leanpoint {
         self.child.id()
     }
 
+    /// Whether the child is still running.
+    pub fn child_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Open fds of the child.
     pub fn open_fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
