@@ -1,6 +1,7 @@
 //! A `lean-devnet` child process for the tests: started on ephemeral ports, its
 //! `node NAME listening on ADDR profile PROFILE` lines read from stdout, killed and
 //! reaped on drop (also when the test fails).
+#![allow(dead_code)] // each test binary that includes the harness uses part of it
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
