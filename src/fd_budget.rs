@@ -128,10 +128,15 @@ pub fn establish(
 /// Open fds of this process (entries of `/proc/self/fd`, minus the one used to list it);
 /// 0 where `/proc` cannot be read.
 pub fn open_fds() -> usize {
-    match std::fs::read_dir("/proc/self/fd") {
-        Ok(entries) => entries.count().saturating_sub(1),
-        Err(_) => 0,
-    }
+    try_open_fds().unwrap_or(0)
+}
+
+/// Open fds, or `None` when `/proc/self/fd` cannot be listed (typically because no fd is
+/// left to open it: callers should then assume the worst, not zero).
+pub fn try_open_fds() -> Option<usize> {
+    std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|entries| entries.count().saturating_sub(1))
 }
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             write_timeout_ms: config.write_timeout_ms,
             static_dir: config.static_dir.clone(),
             pool: budget.inbound_pool,
+            fd_limit: budget.limit,
         },
         poll.registry(),
     )?;

@@ -184,7 +184,8 @@ impl AppState {
     /// Whether the agreed data is stale at wall time `now_ms` (also before any agreement).
     pub fn is_stale(&self, now_ms: i64) -> bool {
         self.last_success_ms == 0
-            || now_ms.saturating_sub(self.last_success_ms) > self.stale_ms as i64
+            || now_ms.saturating_sub(self.last_success_ms)
+                > i64::try_from(self.stale_ms).unwrap_or(i64::MAX)
     }
 
     /// Index of the upstream named `name`.

@@ -32,6 +32,12 @@ impl StateBlob {
     }
 }
 
+impl AsRef<[u8]> for StateBlob {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// SHA-256 of `bytes`.
 pub fn digest_of(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()

@@ -150,25 +150,27 @@ fn parse_in<'b>(
     if transfer_encoding && length.seen() {
         return Err(RequestError::Smuggling);
     }
-    if transfer_encoding {
-        return Err(RequestError::BodyNotAllowed);
-    }
-    match length.value() {
-        Ok(None | Some(0)) => {}
-        Ok(Some(_)) => return Err(RequestError::BodyNotAllowed),
-        Err(_) => return Err(RequestError::Malformed),
-    }
-
     let method = match method {
         "GET" => Method::Get,
         "HEAD" => Method::Head,
         _ => Method::Other,
     };
+    let has_body = transfer_encoding
+        || match length.value() {
+            Ok(None | Some(0)) => false,
+            Ok(Some(_)) => true,
+            Err(_) => return Err(RequestError::Malformed),
+        };
+    // A GET or HEAD with a body is refused (413). Any other method is answered 405 as
+    // the contract says, and the connection then closes since its body is never read.
+    if has_body && method != Method::Other {
+        return Err(RequestError::BodyNotAllowed);
+    }
     Ok(Some(Request {
         method,
         target: target.to_owned(),
         minor_version,
-        keep_alive: connection.persistent(minor_version),
+        keep_alive: connection.persistent(minor_version) && !has_body,
         if_none_match,
         head_len,
     }))

@@ -148,9 +148,12 @@ fn malformed_requests() {
 #[test]
 fn bodies_and_smuggling() {
     assert_eq!(
-        err(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
+        err(b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
         RequestError::BodyNotAllowed
     );
+    // Other methods are answered 405 (the router's job), then the connection closes.
+    let post = ok(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+    assert_eq!((post.method, post.keep_alive), (Method::Other, false));
     assert_eq!(
         err(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
         RequestError::BodyNotAllowed

@@ -6,10 +6,9 @@
 //! body bytes are not copied twice) and handed to `httparse` once complete; body bytes go
 //! straight from the input into the body `Vec`, reserved up front for a Content-Length.
 
-use std::mem;
-
 use thiserror::Error;
 
+use super::body::{BodySink, Reference};
 use super::chunked::ChunkedDecoder;
 use super::fields::{trim_ows, ConnectionOptions, ContentLength, TransferCodings};
 
@@ -64,8 +63,11 @@ pub struct Response {
     pub content_type: Option<String>,
     /// Whether the connection may be reused for another request.
     pub keep_alive: bool,
-    /// The decoded body (empty for HEAD/204/304).
+    /// The decoded body (empty for HEAD/204/304, and when `same_as_reference`).
     pub body: Vec<u8>,
+    /// The body equalled the reference given to `ResponseReader::with_reference`
+    /// byte for byte; it was not stored.
+    pub same_as_reference: bool,
 }
 
 /// What feeding bytes produced.
@@ -123,7 +125,9 @@ pub struct ResponseReader {
     status: u16,
     content_type: Option<String>,
     keep_alive: bool,
-    body: Vec<u8>,
+    body: BodySink,
+    /// Chunked output while comparing against a reference body.
+    scratch: Vec<u8>,
 }
 
 impl ResponseReader {
@@ -141,8 +145,21 @@ impl ResponseReader {
             status: 0,
             content_type: None,
             keep_alive: false,
-            body: Vec::new(),
+            body: BodySink::default(),
+            scratch: Vec::new(),
         }
+    }
+
+    /// Like `new`, but while the body equals `reference` it is only compared, not
+    /// stored: the response then has `same_as_reference` set and an empty body.
+    pub fn with_reference(
+        limits: ResponseLimits,
+        head_request: bool,
+        reference: Option<Reference>,
+    ) -> Self {
+        let mut reader = Self::new(limits, head_request);
+        reader.body = BodySink::with_reference(reference);
+        reader
     }
 
     /// Feeds the next bytes read from the socket. After `Complete` (or an error) the
@@ -176,7 +193,7 @@ impl ResponseReader {
                 },
                 State::Length { remaining } => {
                     let n = usize::try_from(*remaining).map_or(rest.len(), |r| r.min(rest.len()));
-                    self.body.extend_from_slice(rest.get(..n).unwrap_or(&[]));
+                    self.body.push(rest.get(..n).unwrap_or(&[]));
                     *remaining -= n as u64;
                     if *remaining > 0 {
                         return Ok(ReadProgress::Partial);
@@ -184,7 +201,15 @@ impl ResponseReader {
                     return Ok(self.complete(pos + n));
                 }
                 State::Chunked(decoder) => {
-                    let p = decoder.decode(rest, &mut self.body)?;
+                    let p = match self.body.storing() {
+                        Some(out) => decoder.decode(rest, out)?,
+                        None => {
+                            let p = decoder.decode(rest, &mut self.scratch)?;
+                            self.body.push(&self.scratch);
+                            self.scratch.clear();
+                            p
+                        }
+                    };
                     if !p.done {
                         return Ok(ReadProgress::Partial);
                     }
@@ -194,7 +219,7 @@ impl ResponseReader {
                     if self.body.len().saturating_add(rest.len()) > self.limits.max_body_bytes {
                         return Err(ResponseError::BodyTooLarge);
                     }
-                    self.body.extend_from_slice(rest);
+                    self.body.push(rest);
                     return Ok(ReadProgress::Partial);
                 }
                 State::Done => return Err(ResponseError::BadHead),
@@ -335,7 +360,7 @@ impl ResponseReader {
                 if len == 0 {
                     return Ok(State::Done);
                 }
-                self.body.reserve_exact(len);
+                self.body.reserve(len);
                 Ok(State::Length { remaining: n })
             }
             Ok(None) => {
@@ -348,12 +373,14 @@ impl ResponseReader {
     /// Finishes the response: `consumed` bytes of the last input belonged to it.
     fn complete(&mut self, consumed: usize) -> ReadProgress {
         self.state = State::Done;
+        let (body, same_as_reference) = self.body.finish();
         ReadProgress::Complete {
             response: Response {
                 status: self.status,
                 content_type: self.content_type.take(),
                 keep_alive: self.keep_alive,
-                body: mem::take(&mut self.body),
+                body,
+                same_as_reference,
             },
             consumed,
         }

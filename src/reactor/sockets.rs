@@ -7,6 +7,10 @@ use crate::upstream::conn::UpstreamConn;
 use mio::Token;
 use slab::Slab;
 
+// Tokens pack a 32-bit generation above a 32-bit slab key.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("leanpoint's token layout needs a 64-bit usize");
+
 /// Fixed tokens, outside the slab's range.
 pub const LISTENER: Token = Token(usize::MAX);
 pub const SIGNALS: Token = Token(usize::MAX - 1);

@@ -10,7 +10,7 @@
 
 use super::conn::{Deadline, Drive, DriveInput, InboundConn};
 use super::router::{route, RouteContext};
-use crate::fd_budget::open_fds;
+use crate::fd_budget::try_open_fds;
 use crate::http1::request::RequestLimits;
 use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
 use crate::reactor::sockets::{Socket, LISTENER};
@@ -38,6 +38,8 @@ pub struct ServerConfig {
     pub static_dir: Option<PathBuf>,
     /// Most inbound connections at once (from the fd budget).
     pub pool: usize,
+    /// The nofile limit in force.
+    pub fd_limit: usize,
 }
 
 /// The listener and the inbound side of the loop.
@@ -49,6 +51,8 @@ pub struct Server {
     scratch: Vec<u8>,
     fds_read_at: Option<u64>,
     fds: usize,
+    /// The nofile limit (reported as open fds when they cannot be counted).
+    fd_limit: usize,
     /// Connections that yielded at their read budget, to be driven again.
     ready: VecDeque<Token>,
 }
@@ -61,6 +65,7 @@ impl Server {
         registry: &Registry,
     ) -> io::Result<Self> {
         registry.register(&mut listener, LISTENER, Interest::READABLE)?;
+        let fd_limit = cfg.fd_limit;
         Ok(Server {
             listener,
             cfg,
@@ -70,6 +75,7 @@ impl Server {
             fds_read_at: None,
             ready: VecDeque::new(),
             fds: 0,
+            fd_limit,
         })
     }
 
@@ -82,7 +88,9 @@ impl Server {
         match self.fds_read_at {
             Some(at) if now.saturating_sub(at) < OPEN_FDS_CACHE_MS => self.fds,
             _ => {
-                self.fds = open_fds();
+                // Listing /proc needs an fd: when none is left, report the whole limit so
+                // that /healthz says fd_pressure instead of a reassuring zero.
+                self.fds = try_open_fds().unwrap_or(self.fd_limit);
                 self.fds_read_at = Some(now);
                 self.fds
             }
@@ -135,7 +143,7 @@ impl Server {
                             core.app.counters.inbound_accepted += 1;
                             core.app.counters.inbound_open = core.sockets.inbound_count();
                             if let Some(conn) = core.sockets.inbound_mut(token) {
-                                let deadline = now + self.cfg.header_timeout_ms;
+                                let deadline = now.saturating_add(self.cfg.header_timeout_ms);
                                 rearm(
                                     &mut core.timers,
                                     &mut conn.timer,
@@ -150,6 +158,15 @@ impl Server {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::PermissionDenied
+                    ) || e.raw_os_error() == Some(nix::libc::EPROTO) =>
+                {
+                    // That one connection failed; the next may not.
+                    tracing::debug!("accept: {e}");
+                }
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS, ENOMEM: stop and retry later, never spin.
                     core.app.counters.accept_errors += 1;
@@ -212,8 +229,8 @@ impl Server {
                 };
                 // Paused at the cap with nobody idle, and this one just turned idle:
                 // the first waiting newcomer may take its place.
-                let became_idle = (kind == Deadline::Idle && served > 0) || conn.lingering();
-                let deadline = since + timeout;
+                let became_idle = (kind == Deadline::Idle && conn.served > 0) || conn.lingering();
+                let deadline = since.saturating_add(timeout);
                 if conn.deadline != kind
                     || conn.timer.is_none()
                     || served > 0

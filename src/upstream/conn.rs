@@ -4,6 +4,7 @@
 //! a failure means for the poll; the engine does.
 
 use crate::app::UpstreamErrorKind;
+use crate::http1::body::Reference;
 use crate::http1::response::{ReadProgress, Response, ResponseLimits, ResponseReader};
 use crate::timer::TimerHandle;
 use mio::net::TcpStream;
@@ -81,14 +82,19 @@ impl UpstreamConn {
     }
 
     /// Queues a request; the write starts once connected.
-    pub fn begin_request(&mut self, request: Vec<u8>, limits: ResponseLimits) {
+    pub fn begin_request(
+        &mut self,
+        request: Vec<u8>,
+        limits: ResponseLimits,
+        reference: Option<Reference>,
+    ) {
         debug_assert!(matches!(
             self.phase,
             ConnPhase::Connecting | ConnPhase::Idle
         ));
         self.out = request;
         self.out_pos = 0;
-        self.reader = Some(ResponseReader::new(limits, false));
+        self.reader = Some(ResponseReader::with_reference(limits, false, reference));
         if self.phase == ConnPhase::Idle {
             self.phase = ConnPhase::Writing;
         }
@@ -152,7 +158,14 @@ impl UpstreamConn {
                 ConnPhase::Reading => return self.read_response(scratch),
                 ConnPhase::Idle => {
                     return match self.stream.read(scratch) {
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => ConnOutcome::Pending,
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                            ) =>
+                        {
+                            ConnOutcome::Pending
+                        }
                         _ => ConnOutcome::IdleClosed,
                     }
                 }
@@ -177,7 +190,17 @@ impl UpstreamConn {
                 }
                 Ok(n) => match reader.feed(&scratch[..n]) {
                     Ok(ReadProgress::Partial) => {}
-                    Ok(ReadProgress::Complete { response, .. }) => return self.complete(response),
+                    Ok(ReadProgress::Complete {
+                        mut response,
+                        consumed,
+                    }) => {
+                        // Bytes beyond the framing: the peer lied about a length, so
+                        // the connection cannot be trusted for another request.
+                        if consumed < n {
+                            response.keep_alive = false;
+                        }
+                        return self.complete(response);
+                    }
                     Err(e) => {
                         let kind = crate::upstream::poll::response_error_kind(e);
                         return ConnOutcome::Failed {

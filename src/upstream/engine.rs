@@ -4,7 +4,7 @@
 //! round's end handed to the consensus. All upstream sockets live in the loop's slab.
 
 use super::conn::{connect_call_error_kind, ConnOutcome, ConnPhase, UpstreamConn};
-use super::poll::{error_at, Next, PollResult, PollSequence};
+use super::poll::{error_at, FetchedState, Next, PollResult, PollSequence, Step};
 use super::resolver::{resolve_blocking, Lookup, Resolver};
 use crate::app::round::{finish_round, RoundOutcome};
 use crate::app::{StateBlob, UpstreamErrorKind};
@@ -35,11 +35,12 @@ pub struct EngineConfig {
 /// One upstream's poll in progress.
 pub(super) struct Job {
     seq: PollSequence,
-    started_mono: u64,
+    /// When its first request got a socket (queueing for the pool is not latency).
+    started_mono: Option<u64>,
     /// Deadline of the request in progress.
     request_deadline: u64,
-    /// The stale-keep-alive retry was used.
-    retried: bool,
+    /// The step whose stale-keep-alive retry was used (one retry per request).
+    retried: Option<Step>,
 }
 
 /// The round in progress.
@@ -119,7 +120,7 @@ impl Engine {
         self.next_tick = self
             .next_tick
             .max(core.now.saturating_sub(self.cfg.poll_ms))
-            + self.cfg.poll_ms;
+            .saturating_add(self.cfg.poll_ms);
         let n = core.app.upstreams.len();
         let mut round = Round {
             started_mono: core.now,
@@ -141,10 +142,10 @@ impl Engine {
             }
             record.in_flight = true;
             self.jobs[u] = Some(Job {
-                seq: PollSequence::new(self.cfg.max_state_bytes),
-                started_mono: core.now,
+                seq: PollSequence::new(self.cfg.max_state_bytes, reference_state(&core.app, u)),
+                started_mono: None,
                 request_deadline: 0,
-                retried: false,
+                retried: None,
             });
             self.waiting.push_back(u);
             round.remaining += 1;
@@ -245,7 +246,7 @@ impl Engine {
         let Some(addr) = core.app.upstreams[u].addr else {
             return Err((UpstreamErrorKind::NameNotResolved, "no address".into()));
         };
-        let connect_deadline = core.now + self.cfg.connect_timeout_ms;
+        let connect_deadline = core.now.saturating_add(self.cfg.connect_timeout_ms);
         let token = core
             .sockets
             .insert_with(|token| {
@@ -275,16 +276,29 @@ impl Engine {
             return;
         };
         let step = job.seq.step();
-        job.request_deadline = core.now + self.cfg.timeout_ms;
+        job.started_mono.get_or_insert(core.now);
+        job.request_deadline = core.now.saturating_add(self.cfg.timeout_ms);
         let spec = &core.app.upstreams[u].spec;
         let target = format!("{}{}", spec.target.prefix, step.path());
         let request = encode_get(&target, &spec.target.host_header(), step.accept());
         let limits = job.seq.limits();
+        let reference = job.seq.body_reference();
         let request_deadline = job.request_deadline;
         let Some(conn) = core.sockets.upstream_mut(token) else {
+            // Unreachable by construction; never leave a job (and its round) hanging.
+            debug_assert!(false, "upstream socket vanished");
+            self.conns[u] = None;
+            self.idle.retain(|&v| v != u);
+            self.step_failed(
+                core,
+                registry,
+                u,
+                UpstreamErrorKind::Io,
+                "socket vanished".into(),
+            );
             return;
         };
-        conn.begin_request(request, limits);
+        conn.begin_request(request, limits, reference);
         let deadline = if conn.phase == ConnPhase::Connecting {
             conn.connect_deadline.min(request_deadline)
         } else {
@@ -354,10 +368,13 @@ impl Engine {
                     .upstream_requests_in_flight
                     .saturating_sub(1);
                 self.close_conn(core, u);
-                let retry = retryable && self.jobs[u].as_ref().is_some_and(|j| !j.retried);
+                let retry = retryable
+                    && self.jobs[u]
+                        .as_ref()
+                        .is_some_and(|j| j.retried != Some(j.seq.step()));
                 if retry {
                     if let Some(job) = self.jobs[u].as_mut() {
-                        job.retried = true;
+                        job.retried = Some(job.seq.step());
                     }
                     tracing::debug!(
                         upstream = u,
@@ -450,7 +467,9 @@ impl Engine {
             return;
         };
         self.park(core, u);
-        let latency = core.now.saturating_sub(job.started_mono);
+        let latency = core
+            .now
+            .saturating_sub(job.started_mono.unwrap_or(core.now));
         let result = job.seq.finish();
         let wall = core.wall_ms();
         let cannot_connect = result.state.is_none()
@@ -571,7 +590,10 @@ fn record_result(
         fork_choice,
         errors,
     } = result;
-    let shared = state.map(|(bytes, summary)| share_state(core, bytes, summary));
+    let shared = state.map(|fetched| match fetched {
+        FetchedState::Same(held) => held,
+        FetchedState::New(bytes, summary) => share_state(core, u, bytes, summary),
+    });
     let app = &mut core.app;
     app.version += 1;
     let record = &mut app.upstreams[u];
@@ -622,19 +644,39 @@ fn record_result(
     })
 }
 
+/// The state a poll of upstream `u` most likely returns: the agreed one, else its last.
+fn reference_state(app: &crate::app::AppState, u: usize) -> Option<Rc<StateBlob>> {
+    app.agreed
+        .as_ref()
+        .map(|a| a.state.clone())
+        .or_else(|| app.upstreams.get(u).and_then(|r| r.state.clone()))
+}
+
 /// Wraps fetched bytes, sharing the one copy when an identical state is already held.
+/// Most rounds nothing changed, so the bytes are first compared with the agreed state
+/// and this upstream's previous one (a memcmp), and hashed only when new.
 fn share_state(
     core: &Core,
+    u: usize,
     bytes: Vec<u8>,
     summary: crate::lean::ssz::StateSummary,
 ) -> Rc<StateBlob> {
-    let digest = crate::app::state_blob::digest_of(&bytes);
     let app = &core.app;
-    let held = app
+    let previous = app.upstreams.get(u).and_then(|r| r.state.as_ref());
+    if let Some(same) = app
         .agreed
         .iter()
         .map(|a| &a.state)
-        .chain(app.upstreams.iter().filter_map(|r| r.state.as_ref()))
+        .chain(previous)
+        .find(|s| *s.bytes == *bytes)
+    {
+        return same.clone();
+    }
+    let digest = crate::app::state_blob::digest_of(&bytes);
+    let held = app
+        .upstreams
+        .iter()
+        .filter_map(|r| r.state.as_ref())
         .find(|s| s.digest == digest && s.bytes.len() == bytes.len());
     match held {
         Some(existing) => existing.clone(),

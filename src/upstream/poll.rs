@@ -3,11 +3,13 @@
 //! A state failure ends the poll without a vote; a justified failure falls back to the
 //! finalized slot; a fork-choice failure keeps the vote.
 
-use crate::app::{UpstreamError, UpstreamErrorKind};
+use crate::app::{StateBlob, UpstreamError, UpstreamErrorKind};
+use crate::http1::body::Reference;
 use crate::http1::response::{Response, ResponseError, ResponseLimits};
 use crate::lean::json::{parse_checkpoint, parse_fork_choice, ForkChoiceSummary};
 use crate::lean::ssz::{validate_state, SszError, StateSummary};
 use crate::lean::Checkpoint;
+use std::rc::Rc;
 
 /// The request a poll makes, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +50,20 @@ pub enum Next {
     Done,
 }
 
+/// The state a poll fetched.
+#[derive(Debug)]
+pub enum FetchedState {
+    /// New bytes, validated, with their summary.
+    New(Vec<u8>, StateSummary),
+    /// Byte for byte the reference state already held (compared, never stored twice).
+    Same(Rc<StateBlob>),
+}
+
 /// The accumulated result of one poll.
 #[derive(Debug, Default)]
 pub struct PollResult {
-    /// The validated state bytes and their summary (None: no vote).
-    pub state: Option<(Vec<u8>, StateSummary)>,
+    /// The state fetched (None: no vote).
+    pub state: Option<FetchedState>,
     pub justified: Option<Checkpoint>,
     pub fork_choice: Option<(Vec<u8>, ForkChoiceSummary)>,
     /// Failures met on the way (at most one per step).
@@ -64,15 +75,26 @@ pub struct PollResult {
 pub struct PollSequence {
     step: Step,
     max_state_bytes: usize,
+    /// A state already held that the fetched one is compared against while it arrives.
+    reference: Option<Rc<StateBlob>>,
     result: PollResult,
 }
 
 impl PollSequence {
-    pub fn new(max_state_bytes: usize) -> Self {
+    pub fn new(max_state_bytes: usize, reference: Option<Rc<StateBlob>>) -> Self {
         PollSequence {
             step: Step::State,
             max_state_bytes,
+            reference,
             result: PollResult::default(),
+        }
+    }
+
+    /// The body to compare the current response against (the state step only).
+    pub fn body_reference(&self) -> Option<Reference> {
+        match self.step {
+            Step::State => self.reference.clone().map(|r| r as Reference),
+            _ => None,
         }
     }
 
@@ -102,8 +124,17 @@ impl PollSequence {
             );
         }
         match step {
+            Step::State if response.same_as_reference => match &self.reference {
+                Some(held) => self.result.state = Some(FetchedState::Same(held.clone())),
+                None => {
+                    return self.on_failure(
+                        UpstreamErrorKind::BadResponse,
+                        "reference state missing".into(),
+                    )
+                }
+            },
             Step::State => match validate_state(&response.body) {
-                Ok(summary) => self.result.state = Some((response.body, summary)),
+                Ok(summary) => self.result.state = Some(FetchedState::New(response.body, summary)),
                 Err(SszError::Text) => {
                     return self.on_failure(
                         UpstreamErrorKind::TextInsteadOfSsz,

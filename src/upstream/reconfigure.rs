@@ -88,6 +88,15 @@ impl Engine {
         summary.removed = old_records.iter().filter(|r| r.is_some()).count();
         core.app.upstreams = records;
         core.app.round.total_upstreams = n;
+        // The last round's view no longer matches the set; the next round restores it.
+        core.app.round.responding_upstreams = core.app.round.responding_upstreams.min(n);
+        if n > self.cfg.pool {
+            tracing::warn!(
+                upstreams = n,
+                sockets = self.cfg.pool,
+                "more upstreams than the upstream socket pool sized at start-up: they take turns within each round; restart to resize the pool"
+            );
+        }
         core.app.version += 1;
         self.conns = conns;
         self.resolve_error = resolve_error;
