@@ -6,7 +6,7 @@
 mod common;
 
 use common::mock::{Behavior, MockNode, NodeData};
-use common::{upstreams_file, Leanpoint};
+use common::{upstreams_for, Leanpoint};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -32,12 +32,7 @@ fn sixteen_upstreams_twelve_broken_fds_flat_majority_served() {
     for b in broken {
         nodes.push(MockNode::start(b));
     }
-    let entries: Vec<(String, String)> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (format!("node{i}"), n.url()))
-        .collect();
-    let file = upstreams_file(&entries);
+    let file = upstreams_for(&nodes, "node");
     let lp = Leanpoint::start_with(
         &[
             "--upstreams-config",
@@ -87,12 +82,7 @@ fn two_against_two_is_never_served() {
         MockNode::start(Behavior::Healthy(NodeData::forked())),
         MockNode::start(Behavior::Healthy(NodeData::forked())),
     ];
-    let entries: Vec<(String, String)> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (format!("n{i}"), n.url()))
-        .collect();
-    let file = upstreams_file(&entries);
+    let file = upstreams_for(&nodes, "n");
     let lp = Leanpoint::start(&[
         "--upstreams-config",
         file.to_str().unwrap(),

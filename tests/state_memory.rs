@@ -7,7 +7,7 @@ mod common;
 
 use common::inbound::big_state;
 use common::mock::{Behavior, MockNode, NodeData};
-use common::{upstreams_file, Leanpoint};
+use common::{upstreams_for, Leanpoint};
 use std::time::{Duration, Instant};
 
 const STATE: usize = 16 * 1024 * 1024;
@@ -19,12 +19,7 @@ fn eight_identical_16_mib_states_are_not_held_eight_times() {
     let nodes: Vec<MockNode> = (0..8)
         .map(|_| MockNode::start(Behavior::Healthy(data.clone())))
         .collect();
-    let entries: Vec<(String, String)> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (format!("n{i}"), n.url()))
-        .collect();
-    let file = upstreams_file(&entries);
+    let file = upstreams_for(&nodes, "n");
     let lp = Leanpoint::start(&[
         "--upstreams-config",
         file.to_str().unwrap(),

@@ -5,29 +5,13 @@
 mod common;
 
 use common::mock::{Behavior, MockNode, NodeData};
-use common::{upstreams_file, Leanpoint};
+use common::{upstreams_for, Leanpoint};
 use std::time::{Duration, Instant};
-
-fn socket_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .filter(|t| t.to_string_lossy().starts_with("socket:"))
-                .count()
-        })
-        .unwrap_or(0)
-}
 
 #[test]
 fn poll_concurrency_caps_upstream_sockets_and_every_upstream_is_polled() {
     let nodes: Vec<MockNode> = (0..6).map(|_| MockNode::start(Behavior::Silent)).collect();
-    let entries: Vec<(String, String)> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (format!("s{i}"), n.url()))
-        .collect();
-    let file = upstreams_file(&entries);
+    let file = upstreams_for(&nodes, "s");
     let lp = Leanpoint::start(&[
         "--upstreams-config",
         file.to_str().unwrap(),
@@ -41,7 +25,7 @@ fn poll_concurrency_caps_upstream_sockets_and_every_upstream_is_polled() {
     let started = Instant::now();
     let mut max_sockets = 0;
     while started.elapsed() < Duration::from_secs(3) {
-        max_sockets = max_sockets.max(socket_fds(lp.pid()));
+        max_sockets = max_sockets.max(lp.socket_fds());
         std::thread::sleep(Duration::from_millis(5));
     }
     // The listener plus at most two upstream sockets (no inbound request is open here).

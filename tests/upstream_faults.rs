@@ -10,18 +10,6 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT_MS: &str = "400";
 
-/// Sockets among the child's fds.
-fn socket_fds(lp: &Leanpoint) -> usize {
-    std::fs::read_dir(format!("/proc/{}/fd", lp.pid()))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .filter(|t| t.to_string_lossy().starts_with("socket:"))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
 fn kind_of(lp: &Leanpoint) -> Option<String> {
     let reply = lp.get("/api/upstreams");
     if reply.status != 200 {
@@ -67,7 +55,7 @@ fn assert_fault(url: &str, expected_kind: &str, extra: &[&str]) {
     for _ in 0..20 {
         std::thread::sleep(Duration::from_millis(75));
         max_fds = max_fds.max(lp.open_fds());
-        max_sockets = max_sockets.max(socket_fds(&lp));
+        max_sockets = max_sockets.max(lp.socket_fds());
     }
     // listener + at most one upstream socket (the test's own requests are closed).
     assert!(max_sockets <= 2, "socket fds reached {max_sockets}");

@@ -53,6 +53,18 @@ pub fn encode_response_head(
     out.extend_from_slice(b"\r\nContent-Length: ");
     write_decimal(out, content_length as u64);
     out.extend_from_slice(b"\r\n");
+    finish_head(out, keep_alive, extra);
+}
+
+/// Appends a `304` head: the extra headers (ETag, Cache-Control) but no `Content-Length`
+/// or `Content-Type`, since a 304 may only carry the length of the 200 it stands for.
+pub fn encode_not_modified(out: &mut Vec<u8>, keep_alive: bool, extra: &[(&str, &str)]) {
+    out.extend_from_slice(b"HTTP/1.1 304 Not Modified\r\n");
+    finish_head(out, keep_alive, extra);
+}
+
+/// The extra headers, `Connection: close` when not keeping the connection, the blank line.
+fn finish_head(out: &mut Vec<u8>, keep_alive: bool, extra: &[(&str, &str)]) {
     for (name, value) in extra {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");

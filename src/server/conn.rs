@@ -10,7 +10,7 @@
 //! can destroy the reply before the peer reads it (a 431 to a 100 KB head, say).
 
 use super::router::{Body, Reply, RouteInput};
-use crate::http1::encode::encode_response_head;
+use crate::http1::encode::{encode_not_modified, encode_response_head};
 use crate::http1::request::{parse_request, Method, RequestError, RequestLimits};
 use crate::timer::TimerHandle;
 use mio::net::TcpStream;
@@ -393,22 +393,6 @@ impl InboundConn {
         }
         Ok(())
     }
-}
-
-/// A `304` head: the extra headers (ETag, Cache-Control) but no `Content-Length` or
-/// `Content-Type`, since a 304 may only carry the length of the 200 it stands for.
-fn encode_not_modified(out: &mut Vec<u8>, keep_alive: bool, extra: &[(&str, &str)]) {
-    out.extend_from_slice(b"HTTP/1.1 304 Not Modified\r\n");
-    for (name, value) in extra {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !keep_alive {
-        out.extend_from_slice(b"Connection: close\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
 }
 
 /// The answer to a request that could not be parsed; the connection closes after it.

@@ -339,11 +339,7 @@ impl Engine {
                 self.pump(core, registry);
             }
             ConnOutcome::Response(response) => {
-                core.app.counters.upstream_requests_in_flight = core
-                    .app
-                    .counters
-                    .upstream_requests_in_flight
-                    .saturating_sub(1);
+                request_ended(&mut core.app.counters);
                 disarm(&mut core.timers, &mut conn.timer);
                 if !response.keep_alive {
                     self.close_conn(core, u);
@@ -362,11 +358,7 @@ impl Engine {
                 detail,
                 retryable,
             } => {
-                core.app.counters.upstream_requests_in_flight = core
-                    .app
-                    .counters
-                    .upstream_requests_in_flight
-                    .saturating_sub(1);
+                request_ended(&mut core.app.counters);
                 self.close_conn(core, u);
                 let retry = retryable
                     && self.jobs[u]
@@ -406,11 +398,7 @@ impl Engine {
         conn.timer = None;
         let u = conn.upstream;
         let connecting = conn.phase == ConnPhase::Connecting;
-        core.app.counters.upstream_requests_in_flight = core
-            .app
-            .counters
-            .upstream_requests_in_flight
-            .saturating_sub(1);
+        request_ended(&mut core.app.counters);
         self.close_conn(core, u);
         let (kind, detail) = if connecting {
             (
@@ -566,6 +554,11 @@ impl Engine {
             self.close_conn(core, u);
         }
     }
+}
+
+/// One upstream request is no longer in flight.
+fn request_ended(counters: &mut crate::app::Counters) {
+    counters.upstream_requests_in_flight = counters.upstream_requests_in_flight.saturating_sub(1);
 }
 
 /// Closes an upstream socket: disarms its deadline and drops it (closing the fd).

@@ -138,21 +138,48 @@ impl Leanpoint {
 
     /// Sends SIGTERM and waits for the exit status (None if it did not exit in `within`).
     pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.pid() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        terminate_child(&mut self.child, within)
     }
+
+    /// Sockets among the child's fds.
+    pub fn socket_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .filter(|t| t.to_string_lossy().starts_with("socket:"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// Sends SIGTERM to `child` and waits for its exit status (None if not within `within`).
+pub fn terminate_child(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// An upstreams file naming mock nodes `{prefix}0`, `{prefix}1`, ...
+pub fn upstreams_for(nodes: &[mock::MockNode], prefix: &str) -> std::path::PathBuf {
+    let entries: Vec<(String, String)> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("{prefix}{i}"), n.url()))
+        .collect();
+    upstreams_file(&entries)
 }
 
 impl Drop for Leanpoint {

@@ -89,20 +89,7 @@ impl Devnet {
 
     /// SIGTERM, then the exit status (None if it did not exit within `within`).
     pub fn terminate(&mut self, within: Duration) -> Option<ExitStatus> {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        crate::common::terminate_child(&mut self.child, within)
     }
 }
 
