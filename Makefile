@@ -24,10 +24,14 @@ run-lean: release
 	./target/release/leanpoint --bind 127.0.0.1 --port $(PORT) --lean-url $(LEAN_URL)
 
 # Every test: unit, integration (real loopback sockets, one process per test), doc tests.
+# The load tests (soak, scale, shared 16 MiB states, the incident replay, fairness) run
+# after the others, one at a time, so their load does not skew other tests' timings.
+HEAVY := binary(soak) | binary(scale) | binary(state_memory) | binary(incident) | binary(server_fairness)
 test:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
-	$(CARGO) nextest run --no-fail-fast
 	$(CARGO) test --doc
+	$(CARGO) nextest run -E 'not ($(HEAVY))'
+	$(CARGO) nextest run -E '$(HEAVY)' --test-threads 1
 
 lint:
 	$(CARGO) fmt --check
