@@ -46,7 +46,7 @@ bench:
 # The soak test for SOAK_SECS (default 10 minutes); CI runs it for 45 s in `make test`.
 SOAK_SECS ?= 600
 soak:
-	SOAK_SECS=$(SOAK_SECS) $(CARGO) nextest run --release --test soak --no-capture
+	SOAK_SECS=$(SOAK_SECS) $(CARGO) nextest run --profile soak --release --test soak --no-capture
 
 # 1000 simulated upstreams under nofile 256, release build, figures printed.
 scale:
