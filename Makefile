@@ -4,7 +4,7 @@ CARGO ?= cargo
 LEAN_URL ?= http://127.0.0.1:5052
 PORT ?= 5555
 
-.PHONY: all build release run run-lean test test-unit lint fmt bench soak scale clean
+.PHONY: all build release run run-lean test lint fmt bench soak scale fuzz clean
 
 all: build
 
@@ -43,6 +43,7 @@ fmt:
 bench:
 	$(CARGO) bench
 
+<<<<<<< HEAD
 # The soak test for SOAK_SECS (default 10 minutes); CI runs it for 45 s in `make test`.
 SOAK_SECS ?= 600
 soak:
@@ -51,6 +52,26 @@ soak:
 # 1000 simulated upstreams under nofile 256, release build, figures printed.
 scale:
 	$(CARGO) nextest run --release --test scale --no-capture
+=======
+# Coverage-guided fuzzing of the pure parsers (fuzz/, see docs/fuzzing.md): every target
+# for FUZZ_SECONDS each, one after the other. cargo-fuzz needs nightly flags: stable rustc
+# accepts them with RUSTC_BOOTSTRAP=1. Corpora grow in fuzz/corpus/<target> (not in git),
+# crashes land in fuzz/artifacts/<target>; the make fails if any target found one. Built
+# optimised with debug assertions and overflow checks (-O -a) and AddressSanitizer.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= response_reader chunked request ssz_state lean_json config
+FUZZ_MAX_LEN ?= 16384
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O -a $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
+			|| failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see fuzz/artifacts/)"; exit 1; fi
+>>>>>>> fuzz
 
 clean:
 	$(CARGO) clean
