@@ -75,3 +75,28 @@ fuzz:
 
 clean:
 	$(CARGO) clean
+
+# Benchmarks (scripts/bench/, figures and machine in docs/benchmarks.md). Each is bounded
+# and kills what it starts. bench-http needs wrk and nginx (apt-get install -y wrk nginx);
+# bench-idle uses perf and strace when present (apt-get install -y strace).
+.PHONY: bench-http bench-rss bench-size bench-idle bench-pure
+
+# /status throughput and latency, leanpoint vs nginx (one worker), wrk -t1 -c64 -d10s.
+bench-http: release
+	scripts/bench/http.sh
+
+# VmRSS: idle with 1 upstream, 16 upstreams with a 16 MiB state, 32 slow downloads.
+bench-rss: release
+	scripts/bench/rss.sh
+
+# Size of the stripped release binary (target < 2 MiB).
+bench-size: release
+	scripts/bench/size.sh
+
+# Idle CPU% and wake-ups/s with 16 upstreams and --poll-ms 10000.
+bench-idle: release
+	scripts/bench/idle.sh
+
+# Criterion medians of the pure modules, one bench at a time.
+bench-pure:
+	scripts/bench/criterion.sh
