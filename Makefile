@@ -43,7 +43,6 @@ fmt:
 bench:
 	$(CARGO) bench
 
-<<<<<<< HEAD
 # The soak test for SOAK_SECS (default 10 minutes); CI runs it for 45 s in `make test`.
 SOAK_SECS ?= 600
 soak:
@@ -52,7 +51,7 @@ soak:
 # 1000 simulated upstreams under nofile 256, release build, figures printed.
 scale:
 	$(CARGO) nextest run --release --test scale --no-capture
-=======
+
 # Coverage-guided fuzzing of the pure parsers (fuzz/, see docs/fuzzing.md): every target
 # for FUZZ_SECONDS each, one after the other. cargo-fuzz needs nightly flags: stable rustc
 # accepts them with RUSTC_BOOTSTRAP=1. Corpora grow in fuzz/corpus/<target> (not in git),
@@ -71,7 +70,6 @@ fuzz:
 			|| failed="$$failed $$t"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see fuzz/artifacts/)"; exit 1; fi
->>>>>>> fuzz
 
 clean:
 	$(CARGO) clean

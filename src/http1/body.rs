@@ -16,6 +16,8 @@ pub struct BodySink {
     reference: Option<Reference>,
     /// Bytes received so far that equal the reference's prefix (while still matching).
     matched: usize,
+    /// The announced length (Content-Length), reserved at once if the body diverges.
+    expected: usize,
 }
 
 impl std::fmt::Debug for BodySink {
@@ -35,6 +37,7 @@ impl BodySink {
             bytes: Vec::new(),
             reference,
             matched: 0,
+            expected: 0,
         }
     }
 
@@ -53,6 +56,7 @@ impl BodySink {
 
     /// Reserves room for `n` bytes (only when storing: a matching body needs none).
     pub fn reserve(&mut self, n: usize) {
+        self.expected = n;
         if self.reference.is_none() {
             self.bytes.reserve_exact(n);
         }
@@ -76,7 +80,8 @@ impl BodySink {
                 return;
             }
             // Diverged: materialise the matched prefix and store from here on.
-            self.bytes.reserve(self.matched + data.len());
+            self.bytes
+                .reserve_exact(self.expected.max(self.matched + data.len()));
             self.bytes
                 .extend_from_slice(held.get(..self.matched).unwrap_or_default());
             self.reference = None;
