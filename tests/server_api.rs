@@ -153,6 +153,12 @@ fn json_endpoints_have_the_contract_keys_and_types() {
     let status = lp.get("/status");
     assert_eq!(status.status, 200);
     assert_eq!(status.header("content-type"), Some("application/json"));
+    // RFC 9110 §6.6.1: an origin server with a clock sends Date (IMF-fixdate, GMT).
+    let date = status.header("date").expect("Date header");
+    assert!(
+        date.len() == 29 && date.ends_with(" GMT") && date.as_bytes()[3] == b',',
+        "{date}"
+    );
     assert_eq!(status.header("cache-control"), Some("no-cache"));
     let v = status.json();
     assert_shape("/status", &v, STATUS_KEYS);

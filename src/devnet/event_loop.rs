@@ -298,6 +298,7 @@ impl DevnetLoop {
             now,
             limits: &self.limits,
             handler: &mut |input| node::answer(&bodies, input),
+            date: None,
             scratch: &mut self.scratch,
         });
         match drive {

@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod chunked;
+pub mod date;
 pub mod encode;
 mod fields;
 pub mod request;

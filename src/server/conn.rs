@@ -104,6 +104,8 @@ pub struct DriveInput<'a> {
     pub limits: &'a RequestLimits,
     /// Answers one request (leanpoint's router, or the simulator's node).
     pub handler: &'a mut dyn FnMut(RouteInput<'_>) -> Reply,
+    /// The `Date` header value to send, if any.
+    pub date: Option<&'a str>,
     pub scratch: &'a mut [u8],
 }
 
@@ -162,7 +164,7 @@ impl InboundConn {
         let mut reads = 0;
         loop {
             // Answer what is buffered first (bounded by the output high-water mark).
-            self.answer_buffered(now, input.limits, input.handler);
+            self.answer_buffered(now, input.limits, input.handler, input.date);
             if let Err(()) = self.write_out(now) {
                 return Drive::Close;
             }
@@ -203,7 +205,7 @@ impl InboundConn {
             // No more input for now. Requests left buffered behind a large reply may be
             // answerable now that it is written: go round again rather than wait for
             // an event that may never come.
-            if !self.answer_buffered(now, input.limits, input.handler) {
+            if !self.answer_buffered(now, input.limits, input.handler, input.date) {
                 break;
             }
         }
@@ -259,6 +261,7 @@ impl InboundConn {
         now: u64,
         limits: &RequestLimits,
         handler: &mut dyn FnMut(RouteInput<'_>) -> Reply,
+        date: Option<&str>,
     ) -> bool {
         let mut consumed = 0;
         let mut answered = false;
@@ -289,6 +292,9 @@ impl InboundConn {
                         .iter()
                         .map(|(k, v)| (*k, v.as_str()))
                         .collect();
+                    if let Some(date) = date {
+                        extra.push(("Date", date));
+                    }
                     if req.keep_alive && req.minor_version == 0 {
                         // An HTTP/1.0 client keeps the connection only when told so.
                         extra.push(("Connection", "keep-alive"));
@@ -319,7 +325,7 @@ impl InboundConn {
                     }
                 }
                 Err(e) => {
-                    self.push(Chunk::Bytes(error_reply(e)), now);
+                    self.push(Chunk::Bytes(error_reply(e, date)), now);
                     self.close_after_write = true;
                     answered = true;
                     consumed = self.inbuf.len();
@@ -396,7 +402,7 @@ impl InboundConn {
 }
 
 /// The answer to a request that could not be parsed; the connection closes after it.
-fn error_reply(e: RequestError) -> Vec<u8> {
+fn error_reply(e: RequestError, date: Option<&str>) -> Vec<u8> {
     let body: &[u8] = match e {
         RequestError::HeadTooLarge | RequestError::TooManyHeaders => {
             b"Request header fields too large\n"
@@ -411,7 +417,7 @@ fn error_reply(e: RequestError) -> Vec<u8> {
         "text/plain; charset=utf-8",
         body.len(),
         false,
-        &[],
+        &date.map(|d| [("Date", d)]).unwrap_or_default()[..],
     );
     out.extend_from_slice(body);
     out

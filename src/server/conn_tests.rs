@@ -44,6 +44,7 @@ fn drive(conn: &mut InboundConn, now: u64) -> Drive {
         now,
         limits: &RequestLimits::default(),
         handler: &mut handler,
+        date: None,
         scratch: &mut scratch,
     })
 }

@@ -11,6 +11,7 @@
 use super::conn::{Deadline, Drive, DriveInput, InboundConn};
 use super::router::{route, RouteContext};
 use crate::fd_budget::try_open_fds;
+use crate::http1::date::DateCache;
 use crate::http1::request::RequestLimits;
 use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
 use crate::reactor::sockets::{Socket, LISTENER};
@@ -55,6 +56,8 @@ pub struct Server {
     fd_limit: usize,
     /// Connections that yielded at their read budget, to be driven again.
     ready: VecDeque<Token>,
+    /// The `Date` header, formatted once per second.
+    date: DateCache,
 }
 
 impl Server {
@@ -74,6 +77,7 @@ impl Server {
             scratch: vec![0; 64 * 1024],
             fds_read_at: None,
             ready: VecDeque::new(),
+            date: DateCache::default(),
             fds: 0,
             fd_limit,
         })
@@ -196,9 +200,11 @@ impl Server {
     pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
         let now = core.now;
         let open_fds = self.open_fds(now);
+        let now_ms = core.clock_wall_ms();
+        let date = self.date.get(u64::try_from(now_ms / 1000).unwrap_or(0));
         let ctx = RouteContext {
             app: &core.app,
-            now_ms: core.clock_wall_ms(),
+            now_ms,
             open_fds,
             static_dir: self.cfg.static_dir.as_deref(),
         };
@@ -210,6 +216,7 @@ impl Server {
             now,
             limits: &self.cfg.limits,
             handler: &mut |input| route(input, &ctx),
+            date: Some(date),
             scratch: &mut self.scratch,
         });
         let served = conn.served - served_before;
