@@ -88,6 +88,8 @@ pub struct InboundConn {
     discarded: usize,
     /// Monotonic ms it last became idle (for shedding the oldest idle connection).
     pub idle_since: u64,
+    /// Monotonic ms its output queue last went from empty to non-empty (None: empty).
+    writing_since: Option<u64>,
     /// Requests answered on it.
     pub served: u64,
     /// The last `drive` stopped at its read budget with input possibly left.
@@ -125,6 +127,7 @@ impl InboundConn {
             linger_since: None,
             discarded: 0,
             idle_since: now,
+            writing_since: None,
             served: 0,
             more_input: false,
             budget: REQUESTS_PER_DRIVE,
@@ -135,6 +138,11 @@ impl InboundConn {
 
     pub fn stream_mut(&mut self) -> &mut TcpStream {
         &mut self.stream
+    }
+
+    /// Since when (monotonic ms) it has had output queued without a break, if it has.
+    pub fn writing_since(&self) -> Option<u64> {
+        self.writing_since
     }
 
     /// Whether the last `drive` yielded at its read budget (drive it again soon).
@@ -352,6 +360,7 @@ impl InboundConn {
         if self.out.is_empty() {
             self.front_pos = 0;
             self.last_write = now;
+            self.writing_since = Some(now);
         }
         self.out_bytes += chunk.as_slice().len();
         self.out.push_back(chunk);
@@ -388,8 +397,11 @@ impl InboundConn {
                             n = 0;
                         }
                     }
-                    if self.out.is_empty() && self.inbuf.is_empty() {
-                        self.idle_since = now;
+                    if self.out.is_empty() {
+                        self.writing_since = None;
+                        if self.inbuf.is_empty() {
+                            self.idle_since = now;
+                        }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),

@@ -56,6 +56,8 @@ pub struct Server {
     fd_limit: usize,
     /// Connections that yielded at their read budget, to be driven again.
     ready: VecDeque<Token>,
+    /// While paused at the cap: when the longest reply becomes sheddable.
+    shed_timer: Option<TimerHandle>,
     /// The `Date` header, formatted once per second.
     date: DateCache,
 }
@@ -77,6 +79,7 @@ impl Server {
             scratch: vec![0; 64 * 1024],
             fds_read_at: None,
             ready: VecDeque::new(),
+            shed_timer: None,
             date: DateCache::default(),
             fds: 0,
             fd_limit,
@@ -110,7 +113,8 @@ impl Server {
             // At the cap, a victim must exist before accepting; it is closed only once
             // a newcomer is really there.
             let victim = if core.sockets.inbound_count() >= self.cfg.pool {
-                match oldest_idle(core) {
+                let overdue = core.now.saturating_sub(self.cfg.write_timeout_ms);
+                match oldest_idle(core).or_else(|| longest_writer(core, overdue)) {
                     Some(token) => Some(token),
                     None => {
                         tracing::debug!(
@@ -118,6 +122,20 @@ impl Server {
                             "inbound cap reached; pausing accept"
                         );
                         self.paused = true;
+                        // Slow readers must not hold every slot for ever: once the
+                        // longest reply has been writing for the write timeout, its
+                        // connection may be shed for a newcomer. Try again then.
+                        if let Some(since) = earliest_writer(core) {
+                            let at = since
+                                .saturating_add(self.cfg.write_timeout_ms)
+                                .max(core.now + 1);
+                            rearm(
+                                &mut core.timers,
+                                &mut self.shed_timer,
+                                at,
+                                TimerEvent::AcceptRetry,
+                            );
+                        }
                         return;
                     }
                 }
@@ -192,6 +210,7 @@ impl Server {
     /// The EMFILE retry timer fired.
     pub fn on_accept_retry(&mut self, core: &mut Core, registry: &Registry) {
         self.retry_timer = None;
+        disarm(&mut core.timers, &mut self.shed_timer);
         self.paused = false;
         self.on_accept_ready(core, registry);
     }
@@ -333,6 +352,24 @@ impl Server {
 
 /// The connection that has been idle longest (having served a request, or lingering
 /// after its last reply), if any.
+/// The connection whose reply has been writing the longest, if it started by `overdue`.
+fn longest_writer(core: &Core, overdue: u64) -> Option<Token> {
+    core.sockets
+        .inbound_tokens()
+        .filter_map(|(t, c)| c.writing_since().map(|since| (t, since)))
+        .filter(|&(_, since)| since <= overdue)
+        .min_by_key(|&(_, since)| since)
+        .map(|(t, _)| t)
+}
+
+/// When the longest-writing connection started its reply.
+fn earliest_writer(core: &Core) -> Option<u64> {
+    core.sockets
+        .inbound_tokens()
+        .filter_map(|(_, c)| c.writing_since())
+        .min()
+}
+
 fn oldest_idle(core: &Core) -> Option<Token> {
     core.sockets
         .inbound_tokens()
