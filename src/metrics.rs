@@ -355,6 +355,17 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         Counter,
         c.rounds,
     );
+    family(
+        out,
+        "leanpoint_state_downloads_total",
+        "Valid states fetched from upstreams: matched a state already held (compared while arriving, never stored twice) or stored as new bytes.",
+        Counter,
+    );
+    out.extend_from_slice(b"leanpoint_state_downloads_total{outcome=\"matched\"} ");
+    write_u64(out, c.states_matched);
+    out.extend_from_slice(b"\nleanpoint_state_downloads_total{outcome=\"stored\"} ");
+    write_u64(out, c.states_stored);
+    out.push(b'\n');
 }
 
 #[cfg(test)]

@@ -130,6 +130,10 @@ pub struct Counters {
     pub upstream_sockets_open: usize,
     pub upstream_requests_in_flight: usize,
     pub requests_served: u64,
+    /// State downloads byte-identical to a state already held (compared, not stored).
+    pub states_matched: u64,
+    /// State downloads that were stored (new bytes).
+    pub states_stored: u64,
 }
 
 /// Everything the endpoints show.

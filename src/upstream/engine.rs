@@ -49,6 +49,9 @@ pub(super) struct Round {
     polled: Vec<usize>,
     remaining: usize,
     votes: Vec<Vote>,
+    /// The state most recently fetched this round that differed from what was held:
+    /// later state requests of the round compare against it first.
+    newest_state: Option<Rc<StateBlob>>,
 }
 
 /// The scheduler.
@@ -127,6 +130,7 @@ impl Engine {
             polled: (0..n).collect(),
             remaining: 0,
             votes: Vec::new(),
+            newest_state: None,
         };
         let wall = core.wall_ms();
         for u in 0..n {
@@ -282,6 +286,9 @@ impl Engine {
         let target = format!("{}{}", spec.target.prefix, step.path());
         let request = encode_get(&target, &spec.target.host_header(), step.accept());
         let limits = job.seq.limits();
+        if let Some(newest) = self.round.as_ref().and_then(|r| r.newest_state.clone()) {
+            job.seq.prefer_reference(newest);
+        }
         let reference = job.seq.body_reference();
         let request_deadline = job.request_deadline;
         let Some(conn) = core.sockets.upstream_mut(token) else {
@@ -468,6 +475,18 @@ impl Engine {
                 )
             });
         let vote = record_result(core, u, result, latency, wall);
+        if let (Some(round), Some(state)) =
+            (self.round.as_mut(), core.app.upstreams[u].state.as_ref())
+        {
+            let held = core
+                .app
+                .agreed
+                .as_ref()
+                .is_some_and(|a| Rc::ptr_eq(&a.state, state));
+            if vote.is_some() && !held {
+                round.newest_state = Some(state.clone());
+            }
+        }
         if cannot_connect
             && core.app.upstreams[u]
                 .spec
@@ -584,8 +603,14 @@ fn record_result(
         errors,
     } = result;
     let shared = state.map(|fetched| match fetched {
-        FetchedState::Same(held) => held,
-        FetchedState::New(bytes, summary) => share_state(core, u, bytes, summary),
+        FetchedState::Same(held) => {
+            core.app.counters.states_matched += 1;
+            held
+        }
+        FetchedState::New(bytes, summary) => {
+            core.app.counters.states_stored += 1;
+            share_state(core, u, bytes, summary)
+        }
     });
     let app = &mut core.app;
     app.version += 1;

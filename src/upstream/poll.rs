@@ -90,6 +90,12 @@ impl PollSequence {
         }
     }
 
+    /// Compares the state against `reference` instead (a newer state fetched this
+    /// round, which later upstreams most likely return too).
+    pub fn prefer_reference(&mut self, reference: Rc<StateBlob>) {
+        self.reference = Some(reference);
+    }
+
     /// The body to compare the current response against (the state step only).
     pub fn body_reference(&self) -> Option<Reference> {
         match self.step {
