@@ -6,6 +6,7 @@ pub mod conn;
 pub mod engine;
 pub mod poll;
 pub mod reconfigure;
+mod record;
 pub mod resolver;
 
 pub use engine::{Engine, EngineConfig};
