@@ -44,7 +44,7 @@ fn later_downloads_of_a_new_state_are_matched_not_stored() {
     // About 5 new states in 5 s, each stored once or twice (two sockets) and matched by
     // the other upstreams; storing every download would be 8 per new state.
     assert!(
-        matched + stored >= 80,
+        matched + stored >= 40,
         "too few polls: {matched} + {stored}"
     );
     assert!(
