@@ -87,6 +87,21 @@ impl Sockets {
         }
     }
 
+    /// Whether `handle` is the deadline the socket behind `token` armed last (a stale
+    /// token or a superseded handle is not); if so it is marked as fired.
+    pub fn claim_deadline(&mut self, token: Token, handle: crate::timer::TimerHandle) -> bool {
+        let armed = match self.get_mut(token) {
+            Some(Socket::Inbound(c)) => &mut c.timer,
+            Some(Socket::Upstream(c)) => &mut c.timer,
+            None => return false,
+        };
+        if *armed != Some(handle) {
+            return false;
+        }
+        *armed = None;
+        true
+    }
+
     /// Removes the socket (dropping it closes the fd) and returns it.
     pub fn remove(&mut self, token: Token) -> Option<Socket> {
         let (key, generation) = split(token);

@@ -305,13 +305,12 @@ impl Server {
         token: Token,
         handle: TimerHandle,
     ) {
+        if !core.sockets.claim_deadline(token, handle) {
+            return;
+        }
         let Some(conn) = core.sockets.inbound_mut(token) else {
             return;
         };
-        if conn.timer != Some(handle) {
-            return;
-        }
-        conn.timer = None;
         if conn.lingering() {
             // The reply was delivered; the peer just never closed its side.
             tracing::trace!("lingering close ended at its deadline");

@@ -397,13 +397,12 @@ impl Engine {
         token: Token,
         handle: TimerHandle,
     ) {
+        if !core.sockets.claim_deadline(token, handle) {
+            return;
+        }
         let Some(conn) = core.sockets.upstream_mut(token) else {
             return;
         };
-        if conn.timer != Some(handle) {
-            return;
-        }
-        conn.timer = None;
         let u = conn.upstream;
         let connecting = conn.phase == ConnPhase::Connecting;
         request_ended(&mut core.app.counters);
