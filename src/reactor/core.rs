@@ -44,11 +44,6 @@ impl Core {
     pub fn wall_ms(&self) -> i64 {
         Clock::wall_ms()
     }
-
-    /// Same as `wall_ms`, callable while other fields are borrowed.
-    pub fn clock_wall_ms(&self) -> i64 {
-        Clock::wall_ms()
-    }
 }
 
 /// Re-arms `slot` to fire `event` at `deadline`, cancelling what it held.

@@ -219,7 +219,7 @@ impl Server {
     pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
         let now = core.now;
         let open_fds = self.open_fds(now);
-        let now_ms = core.clock_wall_ms();
+        let now_ms = core.wall_ms();
         let date = self.date.get(u64::try_from(now_ms / 1000).unwrap_or(0));
         let ctx = RouteContext {
             app: &core.app,
