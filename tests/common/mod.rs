@@ -271,7 +271,7 @@ pub fn parse_reply(buf: &[u8]) -> Option<HttpReply> {
 /// Fixture path.
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../shared/fixtures/lean-api/live/{name}",
+        "{}/tests/fixtures/lean-api/live/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
