@@ -2,6 +2,7 @@
 //! (justified checkpoint, fork choice).
 
 pub mod json;
+pub mod lstar;
 pub mod ssz;
 
 /// A 32-byte root.
