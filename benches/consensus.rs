@@ -3,12 +3,14 @@
 //! 16 MiB one.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use leanpoint::consensus::{decide, Candidate, ConsensusOptions, Vote};
+use leanpoint::consensus::{decide, Vote};
+use leanpoint::lean::Checkpoint;
 use leanpoint::lean::ssz::{validate_state, FIXED_PART};
 
 const LIVE_STATE: &[u8] = include_bytes!("../src/lean/testdata/states_finalized.ssz");
 
-/// `n` votes: three quarters on one candidate with two state digests, the rest split.
+/// `n` votes: three quarters on one finalized checkpoint (their justified checkpoints
+/// split two ways), the rest on others.
 fn votes(n: usize) -> Vec<Vote> {
     (0..n)
         .map(|i| {
@@ -16,12 +18,14 @@ fn votes(n: usize) -> Vec<Vote> {
             let tag = if odd { (i % 7) as u8 } else { 1 };
             Vote {
                 upstream: (i * 7919) % n,
-                candidate: Candidate {
-                    justified_slot: 1000 + u64::from(odd),
-                    justified_root: Some([tag; 32]),
-                    finalized_slot: 999,
+                finalized: Checkpoint {
+                    slot: 999,
+                    root: [tag; 32],
                 },
-                state_digest: [(i % 2) as u8 + tag; 32],
+                justified: Checkpoint {
+                    slot: 1000 + (i % 2) as u64,
+                    root: [tag; 32],
+                },
             }
         })
         .collect()
@@ -49,9 +53,9 @@ fn big_state() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     for n in [16, 1000] {
         let v = votes(n);
-        assert!(decide(&v, ConsensusOptions::default()).is_some());
+        assert!(decide(&v).is_some());
         c.bench_function(&format!("decide/{n}"), |b| {
-            b.iter(|| decide(black_box(&v), ConsensusOptions::default()))
+            b.iter(|| decide(black_box(&v)))
         });
     }
     assert!(validate_state(LIVE_STATE).is_ok());

@@ -3,9 +3,10 @@
 //! upstreams, and `/metrics` with 16 upstreams.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use leanpoint::app::{Agreed, AppState, RoundView, StateBlob, UpstreamError, UpstreamErrorKind};
+use leanpoint::app::{
+    Agreed, AppState, Blob, Bundle, RoundView, UpstreamError, UpstreamErrorKind,
+};
 use leanpoint::config::{HttpUrl, UpstreamSpec};
-use leanpoint::consensus::Candidate;
 use leanpoint::fd_budget::FdBudget;
 use leanpoint::http1::request::Method;
 use leanpoint::lean::ssz::StateSummary;
@@ -48,11 +49,13 @@ fn app(n: usize) -> AppState {
             root: [0x22; 32],
         },
     };
-    let state = Rc::new(StateBlob::new(vec![7u8; 4096], summary));
-    let candidate = Candidate {
-        justified_slot: 101,
-        justified_root: Some([0xaa; 32]),
-        finalized_slot: 100,
+    let finalized = Checkpoint {
+        slot: 100,
+        root: [0xbb; 32],
+    };
+    let justified = Checkpoint {
+        slot: 101,
+        root: [0xaa; 32],
     };
     for (i, u) in app.upstreams.iter_mut().enumerate() {
         if i % 10 == 9 {
@@ -65,15 +68,11 @@ fn app(n: usize) -> AppState {
         }
         u.healthy = true;
         u.last_success_ms = Some(NOW - 1000);
-        u.last_justified = Some(Checkpoint {
-            slot: 101,
-            root: [0xaa; 32],
-        });
+        u.last_justified = Some(justified);
         u.justified_from_endpoint = true;
-        u.last_finalized_slot = Some(100);
+        u.finalized = Some(finalized);
         u.head_slot = Some(104);
         u.last_latency_ms = Some(3 + i as u64 % 40);
-        u.state = Some(Rc::clone(&state));
     }
     let responders = n - n / 10;
     app.round = RoundView {
@@ -85,13 +84,22 @@ fn app(n: usize) -> AppState {
     app.last_updated_ms = NOW - 1000;
     app.last_success_ms = NOW - 1000;
     app.agreed = Some(Agreed {
-        candidate,
-        state,
+        finalized,
+        justified,
         first_agreed_ms: NOW - 8000,
-        agreeing: responders,
+        members: (0..n).filter(|i| i % 10 != 9).collect(),
         responders,
-        identical: responders,
     });
+    app.bundle = Some(Rc::new(Bundle {
+        checkpoint: finalized,
+        block: Rc::new(Blob::new(vec![9u8; 237], [0xb1; 32])),
+        state: Rc::new(Blob::new(vec![7u8; 4096], [0x5e; 32])),
+        block_root: finalized.root,
+        state_root: [0x5e; 32],
+        summary,
+        from: "node_0".to_string(),
+        verified_ms: NOW - 7000,
+    }));
     app
 }
 

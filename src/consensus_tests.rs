@@ -1,122 +1,88 @@
-//! Tests of the majority decision: the cases of the product spec, then random vote sets
+//! Tests of the majority decision: the cases of the product spec (strict majority on the
+//! finalized checkpoint, the justified checkpoint reported), then random vote sets
 //! checked against a brute-force oracle and against every reordering tried.
 
 use super::*;
 
-fn cand(justified_slot: u64, root: u8, finalized_slot: u64) -> Candidate {
-    Candidate {
-        justified_slot,
-        justified_root: Some([root; 32]),
-        finalized_slot,
+fn cp(slot: u64, root: u8) -> Checkpoint {
+    Checkpoint {
+        slot,
+        root: [root; 32],
     }
 }
 
-fn vote(upstream: usize, candidate: Candidate, digest: u8) -> Vote {
+/// Upstream `u` claims finalized (`fs`, `fr`) and justified (`js`, `jr`).
+fn vote(upstream: usize, fs: u64, fr: u8, js: u64, jr: u8) -> Vote {
     Vote {
         upstream,
-        candidate,
-        state_digest: [digest; 32],
+        finalized: cp(fs, fr),
+        justified: cp(js, jr),
     }
 }
-
-const LOOSE: ConsensusOptions = ConsensusOptions {
-    require_identical_state: false,
-};
-const STRICT: ConsensusOptions = ConsensusOptions {
-    require_identical_state: true,
-};
 
 #[test]
 fn nobody_responded() {
-    assert_eq!(decide(&[], LOOSE), None);
-    assert_eq!(decide(&[], STRICT), None);
+    assert_eq!(decide(&[]), None);
 }
 
 #[test]
 fn majority_of_one() {
-    let d = decide(&[vote(3, cand(5, 1, 4), 9)], LOOSE).unwrap();
-    assert_eq!(
-        (d.agreeing, d.responders, d.identical, d.state_from),
-        (1, 1, 1, 3)
-    );
-    assert_eq!(d.state_digest, [9; 32]);
+    let d = decide(&[vote(3, 4, 1, 5, 2)]).unwrap();
+    assert_eq!((d.finalized, d.justified), (cp(4, 1), cp(5, 2)));
+    assert_eq!((d.members.clone(), d.responders, d.agreeing()), (vec![3], 1, 1));
 }
 
 #[test]
 fn half_is_not_a_majority() {
-    let (a, b) = (cand(5, 1, 4), cand(5, 2, 4));
-    let votes = [vote(0, a, 1), vote(1, a, 1), vote(2, b, 2), vote(3, b, 2)];
-    assert_eq!(decide(&votes, LOOSE), None);
-    // Two of four, the other two failing to agree with each other: still no consensus.
     let votes = [
-        vote(0, a, 1),
-        vote(1, a, 1),
-        vote(2, b, 2),
-        vote(3, cand(6, 2, 4), 2),
+        vote(0, 4, 1, 5, 1),
+        vote(1, 4, 1, 5, 1),
+        vote(2, 4, 2, 5, 1),
+        vote(3, 4, 2, 5, 1),
     ];
-    assert_eq!(decide(&votes, LOOSE), None);
+    assert_eq!(decide(&votes), None);
+    // The same slot under another root is another candidate.
+    let votes = [vote(0, 4, 1, 5, 1), vote(1, 4, 1, 5, 1), vote(2, 4, 2, 5, 1)];
+    assert_eq!(decide(&votes).unwrap().members, vec![0, 1]);
 }
 
 #[test]
-fn three_of_four() {
-    let (a, b) = (cand(5, 1, 4), cand(5, 2, 4));
-    let votes = [vote(7, b, 2), vote(4, a, 1), vote(2, a, 1), vote(9, a, 1)];
-    let d = decide(&votes, LOOSE).unwrap();
-    assert_eq!(d.candidate, a);
-    assert_eq!(
-        (d.agreeing, d.responders, d.identical, d.state_from),
-        (3, 4, 3, 2)
-    );
-}
-
-#[test]
-fn no_root_differs_from_a_root() {
-    let a = cand(5, 1, 4);
-    let none = Candidate {
-        justified_root: None,
-        ..a
-    };
-    let votes = [vote(0, a, 1), vote(1, none, 1), vote(2, none, 1)];
-    assert_eq!(decide(&votes, LOOSE).unwrap().candidate, none);
-}
-
-#[test]
-fn digest_groups_within_the_winners() {
-    let (a, b) = (cand(5, 1, 4), cand(5, 2, 4));
-    // Winners (a) split 2×digest 8 / 1×digest 3; b's digest 3 does not count.
+fn three_of_four_members_are_sorted() {
     let votes = [
-        vote(5, a, 8),
-        vote(1, a, 3),
-        vote(4, a, 8),
-        vote(0, b, 3),
-        vote(2, b, 3),
-        vote(6, a, 9),
-        vote(3, a, 8),
+        vote(7, 4, 2, 5, 1),
+        vote(4, 4, 1, 5, 1),
+        vote(2, 4, 1, 5, 1),
+        vote(9, 4, 1, 5, 1),
     ];
-    let d = decide(&votes, LOOSE).unwrap();
-    assert_eq!((d.agreeing, d.identical, d.state_from), (5, 3, 3));
-    assert_eq!(d.state_digest, [8; 32]);
-    // A tie between digest groups goes to the smaller digest.
-    let votes = [
-        vote(0, a, 8),
-        vote(1, a, 3),
-        vote(2, a, 8),
-        vote(3, a, 3),
-        vote(4, b, 1),
-    ];
-    let d = decide(&votes, LOOSE).unwrap();
-    assert_eq!((d.state_digest, d.identical, d.state_from), ([3; 32], 2, 1));
+    let d = decide(&votes).unwrap();
+    assert_eq!(d.finalized, cp(4, 1));
+    assert_eq!((d.members, d.responders), (vec![2, 4, 9], 4));
 }
 
 #[test]
-fn require_identical_state() {
-    let a = cand(5, 1, 4);
-    let votes = [vote(0, a, 1), vote(1, a, 1), vote(2, a, 2), vote(3, a, 3)];
-    assert_eq!(decide(&votes, LOOSE).unwrap().identical, 2);
-    assert_eq!(decide(&votes, STRICT), None);
-    let votes = [vote(0, a, 1), vote(1, a, 1), vote(2, a, 2), vote(3, a, 1)];
-    let d = decide(&votes, STRICT).unwrap();
-    assert_eq!((d.agreeing, d.identical, d.state_digest), (3, 3, [1; 32]));
+fn justified_is_the_majority_of_responders_when_there_is_one() {
+    // Finalized agreed by 0,1,2; justified (6, 3) held by 3 of 4 responders, including
+    // the one on another finalized checkpoint.
+    let votes = [
+        vote(0, 4, 1, 6, 3),
+        vote(1, 4, 1, 6, 3),
+        vote(2, 4, 1, 5, 1),
+        vote(3, 3, 9, 6, 3),
+    ];
+    assert_eq!(decide(&votes).unwrap().justified, cp(6, 3));
+}
+
+#[test]
+fn justified_without_a_majority_is_the_lowest_among_the_agreeing() {
+    // Around a block the agreeing nodes hold different justified checkpoints: report
+    // the one they have all reached, never a higher one only some hold.
+    let votes = [
+        vote(0, 4, 1, 7, 7),
+        vote(1, 4, 1, 6, 6),
+        vote(2, 4, 1, 5, 5),
+        vote(3, 2, 2, 1, 1),
+    ];
+    assert_eq!(decide(&votes).unwrap().justified, cp(5, 5));
 }
 
 /// SplitMix64: a small deterministic generator for property tests.
@@ -143,40 +109,32 @@ impl Rng {
 }
 
 /// The decision computed the slow, obvious way.
-fn oracle(votes: &[Vote], options: ConsensusOptions) -> Option<Decision> {
-    let same = |a: &Vote, b: &Vote| {
-        a.candidate == b.candidate
-            && (!options.require_identical_state || a.state_digest == b.state_digest)
-    };
+fn oracle(votes: &[Vote]) -> Option<Decision> {
     let n = votes.len();
     let winner = votes
         .iter()
-        .find(|v| 2 * votes.iter().filter(|w| same(v, w)).count() > n)?;
-    let winners: Vec<&Vote> = votes.iter().filter(|w| same(winner, w)).collect();
-    let mut best: Option<([u8; 32], usize)> = None;
-    for w in &winners {
-        let size = winners
-            .iter()
-            .filter(|x| x.state_digest == w.state_digest)
-            .count();
-        best = match best {
-            Some((d, s)) if s > size || (s == size && d <= w.state_digest) => Some((d, s)),
-            _ => Some((w.state_digest, size)),
-        };
-    }
-    let (state_digest, identical) = best?;
-    let state_from = winners
+        .find(|v| 2 * votes.iter().filter(|w| w.finalized == v.finalized).count() > n)?
+        .finalized;
+    let mut members: Vec<usize> = votes
         .iter()
-        .filter(|w| w.state_digest == state_digest)
+        .filter(|w| w.finalized == winner)
         .map(|w| w.upstream)
+        .collect();
+    members.sort();
+    let majority_justified = votes
+        .iter()
+        .find(|v| 2 * votes.iter().filter(|w| w.justified == v.justified).count() > n)
+        .map(|v| v.justified);
+    let lowest_agreeing = votes
+        .iter()
+        .filter(|w| w.finalized == winner)
+        .map(|w| w.justified)
         .min()?;
     Some(Decision {
-        candidate: winner.candidate,
-        agreeing: winners.len(),
+        finalized: winner,
+        justified: majority_justified.unwrap_or(lowest_agreeing),
+        members,
         responders: n,
-        state_digest,
-        identical,
-        state_from,
     })
 }
 
@@ -184,63 +142,47 @@ fn oracle(votes: &[Vote], options: ConsensusOptions) -> Option<Decision> {
 fn random_votes_match_the_oracle_in_any_order() {
     let mut rng = Rng(0x1ea9_9017);
     let mut decided = 0;
-    for round in 0..3000 {
+    for round in 0..5000 {
         let n = rng.below(12);
         let kinds = 1 + rng.below(3);
-        let digests = 1 + rng.below(3);
+        let justs = 1 + rng.below(3);
         let mut upstreams: Vec<usize> = (0..n).map(|i| i * 3 + rng.below(3)).collect();
         rng.shuffle(&mut upstreams);
         let votes: Vec<Vote> = upstreams
             .iter()
             .map(|&u| {
-                let k = rng.below(kinds) as u64;
-                let c = match k {
-                    2 => Candidate {
-                        justified_root: None,
-                        ..cand(10, 0, 9)
-                    },
-                    _ => cand(10 + k, k as u8, 9),
-                };
-                vote(u, c, rng.below(digests) as u8)
+                let k = rng.below(kinds);
+                let j = rng.below(justs);
+                // Kind 2 differs from kind 0 by the root only.
+                let (fs, fr) = [(9, 0), (10, 1), (9, 2)][k];
+                vote(u, fs, fr, 11 + j as u64, j as u8)
             })
             .collect();
-        for options in [LOOSE, STRICT] {
-            let expected = oracle(&votes, options);
-            decided += usize::from(expected.is_some());
-            assert_eq!(
-                decide(&votes, options),
-                expected,
-                "round {round}: {votes:?}"
-            );
-            let mut shuffled = votes.clone();
-            for _ in 0..3 {
-                rng.shuffle(&mut shuffled);
-                assert_eq!(
-                    decide(&shuffled, options),
-                    expected,
-                    "round {round} shuffled"
-                );
-            }
+        let expected = oracle(&votes);
+        decided += usize::from(expected.is_some());
+        assert_eq!(decide(&votes), expected, "round {round}: {votes:?}");
+        let mut shuffled = votes.clone();
+        for _ in 0..3 {
+            rng.shuffle(&mut shuffled);
+            assert_eq!(decide(&shuffled), expected, "round {round} shuffled");
         }
     }
     // The generator must exercise both outcomes.
-    assert!(decided > 1000 && decided < 5000, "{decided}");
+    assert!(decided > 1000 && decided < 4500, "{decided}");
 }
 
 #[test]
 fn thousand_upstreams() {
-    let mut rng = Rng(7);
-    let a = cand(100, 1, 99);
     let votes: Vec<Vote> = (0..1000)
         .map(|u| {
             if u % 4 == 0 {
-                vote(u, cand(100, 2, 99), 2)
+                vote(u, 99, 2, 100, 2)
             } else {
-                vote(u, a, (rng.below(2) * 5) as u8)
+                vote(u, 99, 1, 100 + (u % 2) as u64, 1)
             }
         })
         .collect();
-    let d = decide(&votes, LOOSE).unwrap();
-    assert_eq!(d, oracle(&votes, LOOSE).unwrap());
-    assert_eq!((d.agreeing, d.responders), (750, 1000));
+    let d = decide(&votes).unwrap();
+    assert_eq!(d, oracle(&votes).unwrap());
+    assert_eq!((d.agreeing(), d.responders), (750, 1000));
 }

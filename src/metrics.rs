@@ -94,8 +94,8 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
     let budget = &app.fd_budget;
 
     // The original's six.
-    let justified = agreed.map_or(0, |a| a.candidate.justified_slot);
-    let finalized = agreed.map_or(0, |a| a.candidate.finalized_slot);
+    let justified = agreed.map_or(0, |a| a.justified.slot);
+    let finalized = agreed.map_or(0, |a| a.finalized.slot);
     single(
         out,
         "leanpoint_justified_slot",
@@ -144,7 +144,7 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         out,
         app,
         "leanpoint_upstream_up",
-        "Whether the upstream's last poll returned a valid state.",
+        "Whether the upstream's last poll gave a vote (its finalized checkpoint).",
         up,
     );
     per_upstream(
@@ -166,7 +166,7 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         app,
         "leanpoint_upstream_finalized_slot",
         "Finalized slot last reported by the upstream.",
-        |u| u.last_finalized_slot,
+        |u| u.last_finalized_slot(),
     );
     per_upstream(
         out,
@@ -296,8 +296,7 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
 
     // Consensus and rounds.
     let last_agreed = agreed.filter(|_| app.round.has_consensus);
-    let agreeing = last_agreed.map_or(0, |a| a.agreeing as u64);
-    let identical = last_agreed.map_or(0, |a| a.identical as u64);
+    let agreeing = last_agreed.map_or(0, |a| a.agreeing() as u64);
     let responding = app.round.responding_upstreams as u64;
     single(
         out,
@@ -323,9 +322,9 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
     single(
         out,
         "leanpoint_consensus_identical_state_upstreams",
-        "Winners that returned the served state bytes in the last round.",
+        "Kept for dashboards: equal to agreeing (members of one finalized root hold one state).",
         Gauge,
-        identical,
+        agreeing,
     );
     single(
         out,
@@ -355,17 +354,64 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         Counter,
         c.rounds,
     );
-    family(
+    render_bundle_metrics(app, out);
+}
+
+/// The verified bundle and what fetching upstreams costs.
+fn render_bundle_metrics(app: &AppState, out: &mut Vec<u8>) {
+    use Type::{Counter, Gauge};
+    let c = &app.counters;
+    let bundle = app.bundle.as_deref();
+    single(
         out,
-        "leanpoint_state_downloads_total",
-        "Valid states fetched from upstreams: matched a state already held (compared while arriving, never stored twice) or stored as new bytes.",
-        Counter,
+        "leanpoint_bundle_verified",
+        "Whether the bundle served is the agreed finalized checkpoint's (verified by root).",
+        Gauge,
+        u64::from(app.bundle_is_current()),
     );
-    out.extend_from_slice(b"leanpoint_state_downloads_total{outcome=\"matched\"} ");
-    write_u64(out, c.states_matched);
-    out.extend_from_slice(b"\nleanpoint_state_downloads_total{outcome=\"stored\"} ");
-    write_u64(out, c.states_stored);
-    out.push(b'\n');
+    single(
+        out,
+        "leanpoint_bundle_slot",
+        "Slot of the verified bundle served (0 when none).",
+        Gauge,
+        bundle.map_or(0, |b| b.checkpoint.slot),
+    );
+    single(
+        out,
+        "leanpoint_bundle_state_bytes",
+        "Size of the verified state served.",
+        Gauge,
+        bundle.map_or(0, |b| b.state.bytes.len() as u64),
+    );
+    single(
+        out,
+        "leanpoint_bundles_verified_total",
+        "Bundles (block and state) verified against the agreed root and installed.",
+        Counter,
+        c.bundles_verified,
+    );
+    single(
+        out,
+        "leanpoint_bundle_verification_failures_total",
+        "Bundles an upstream served that failed verification (checkpoint mismatch, unknown layout).",
+        Counter,
+        c.bundle_failures,
+    );
+    let name = "leanpoint_upstream_fetched_bytes_total";
+    family(out, name, "Body bytes received from upstreams, by request.", Counter);
+    for (what, n) in [
+        ("json", c.fetched.json),
+        ("block", c.fetched.blocks),
+        ("state", c.fetched.states),
+        ("vote_state", c.fetched.vote_states),
+    ] {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"{request=\"");
+        out.extend_from_slice(what.as_bytes());
+        out.extend_from_slice(b"\"} ");
+        write_u64(out, n);
+        out.push(b'\n');
+    }
 }
 
 #[cfg(test)]

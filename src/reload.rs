@@ -8,7 +8,7 @@ use crate::reactor::ReloadHook;
 /// The reload hook for `config` (None in legacy `--lean-url` mode).
 pub fn hook(config: &Config) -> Option<ReloadHook> {
     let file = config.upstreams_config.clone()?;
-    Some(Box::new(move |core, engine, _registry| {
+    Some(Box::new(move |core, engine, registry| {
         let name = file.display().to_string();
         tracing::info!(file = %name, "SIGHUP received: reloading the upstreams file");
         let contents = match std::fs::read_to_string(&file) {
@@ -19,7 +19,7 @@ pub fn hook(config: &Config) -> Option<ReloadHook> {
             }
         };
         match parse_upstreams_file(&name, &contents) {
-            Ok(specs) => engine.reload(core, specs),
+            Ok(specs) => engine.reload(core, registry, specs),
             Err(e) => {
                 tracing::error!(file = %name, "reload failed, keeping the current upstreams: {e}")
             }

@@ -4,7 +4,6 @@
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::consensus::ConsensusOptions;
 use crate::fd_budget::{self, BudgetError};
 use crate::http1::request::RequestLimits;
 use crate::reactor::core::Core;
@@ -80,9 +79,7 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             connect_timeout_ms: config.connect_timeout_ms,
             max_state_bytes: config.max_state_bytes,
             pool: budget.upstream_pool,
-            consensus: ConsensusOptions {
-                require_identical_state: config.require_identical_state,
-            },
+            split_retry_ms: config.split_retry_ms,
         },
         &mut core,
         waker.clone(),

@@ -18,10 +18,15 @@ pub enum UpstreamErrorKind {
     InvalidJson,
     NameNotResolved,
     Io,
+    /// A bundle that does not hash to the agreed checkpoint (block root, or the state
+    /// root the block names).
+    CheckpointMismatch,
+    /// A state or block whose SSZ does not parse as the lean layout we know.
+    UnknownLayout,
 }
 
 impl UpstreamErrorKind {
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 15;
     pub const ALL: [UpstreamErrorKind; Self::COUNT] = [
         Self::ConnectRefused,
         Self::ConnectTimeout,
@@ -36,6 +41,8 @@ impl UpstreamErrorKind {
         Self::InvalidJson,
         Self::NameNotResolved,
         Self::Io,
+        Self::CheckpointMismatch,
+        Self::UnknownLayout,
     ];
 
     pub fn index(self) -> usize {
@@ -58,6 +65,8 @@ impl UpstreamErrorKind {
             Self::InvalidJson => "invalid_json",
             Self::NameNotResolved => "name_not_resolved",
             Self::Io => "io",
+            Self::CheckpointMismatch => "checkpoint_mismatch",
+            Self::UnknownLayout => "unknown_layout",
         }
     }
 }

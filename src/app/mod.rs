@@ -1,21 +1,21 @@
-//! What leanpoint knows, free of I/O: per-upstream records, the agreed checkpoint and
-//! its state bytes, the history of agreements, and the counters behind `/metrics`.
-//! The upstream engine writes it at the end of each poll and round; the server reads it.
+//! What leanpoint knows, free of I/O: per-upstream records, the agreed checkpoint, the
+//! verified bundle (block and state) served for it, the history of agreements, and the
+//! counters behind `/metrics`. The poll scheduler writes it; the server reads it.
 
+pub mod blob;
 pub mod error_kind;
 pub mod round;
-pub mod state_blob;
 
 use crate::config::UpstreamSpec;
-use crate::consensus::Candidate;
 use crate::fd_budget::FdBudget;
-use crate::lean::Checkpoint;
+use crate::lean::ssz::StateSummary;
+use crate::lean::{Checkpoint, Root};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
+pub use blob::Blob;
 pub use error_kind::{UpstreamError, UpstreamErrorKind};
-pub use state_blob::StateBlob;
 
 /// What leanpoint knows about one upstream.
 #[derive(Debug, Clone)]
@@ -23,31 +23,35 @@ pub struct UpstreamRecord {
     pub spec: UpstreamSpec,
     /// Resolved address, once known.
     pub addr: Option<SocketAddr>,
-    /// Last justified checkpoint it reported (the fallback uses the finalized slot).
+    /// The finalized checkpoint it claimed in its last vote (from its fork choice, or
+    /// derived from its own state when it serves no fork choice).
+    pub finalized: Option<Checkpoint>,
+    /// Last justified checkpoint it reported.
     pub last_justified: Option<Checkpoint>,
-    /// Whether `last_justified` came from its justified endpoint (false: fallback).
+    /// Whether `last_justified` came from its justified endpoint (false: from its fork
+    /// choice or its state).
     pub justified_from_endpoint: bool,
-    /// Last finalized slot (the slot of its state).
-    pub last_finalized_slot: Option<u64>,
     /// Head slot from its fork choice.
     pub head_slot: Option<u64>,
-    /// Wall time of the last successful poll.
+    /// Whether it serves `/lean/v0/fork_choice` (None until asked).
+    pub serves_fork_choice: Option<bool>,
+    /// Wall time of the last successful poll (one that gave a vote).
     pub last_success_ms: Option<i64>,
-    /// Failed polls (and failed secondary requests) since start.
+    /// Failed requests since start.
     pub error_count: u64,
     /// Failures by kind, indexed by `UpstreamErrorKind::index()`.
     pub errors_by_kind: [u64; UpstreamErrorKind::COUNT],
     pub last_error: Option<UpstreamError>,
+    /// The last bundle it served that failed verification.
+    pub last_mismatch: Option<UpstreamError>,
     /// Latency of the last complete poll (all its requests).
     pub last_latency_ms: Option<u64>,
-    /// A poll of this upstream is in progress.
+    /// A request to this upstream is in progress.
     pub in_flight: bool,
-    /// Whether its last poll returned a valid state.
+    /// Whether its last poll gave a vote.
     pub healthy: bool,
     /// The fork-choice body last fetched, served as is.
     pub fork_choice: Option<Rc<[u8]>>,
-    /// The state it returned last (shared with identical states of other upstreams).
-    pub state: Option<Rc<StateBlob>>,
 }
 
 impl UpstreamRecord {
@@ -55,19 +59,20 @@ impl UpstreamRecord {
         UpstreamRecord {
             spec,
             addr: None,
+            finalized: None,
             last_justified: None,
             justified_from_endpoint: false,
-            last_finalized_slot: None,
             head_slot: None,
+            serves_fork_choice: None,
             last_success_ms: None,
             error_count: 0,
             errors_by_kind: [0; UpstreamErrorKind::COUNT],
             last_error: None,
+            last_mismatch: None,
             last_latency_ms: None,
             in_flight: false,
             healthy: false,
             fork_choice: None,
-            state: None,
         }
     }
 
@@ -75,29 +80,61 @@ impl UpstreamRecord {
     pub fn record_error(&mut self, error: UpstreamError) {
         self.error_count += 1;
         self.errors_by_kind[error.kind.index()] += 1;
+        if error.kind == UpstreamErrorKind::CheckpointMismatch {
+            self.last_mismatch = Some(error.clone());
+        }
         self.last_error = Some(error);
+    }
+
+    /// The finalized slot it claimed last.
+    pub fn last_finalized_slot(&self) -> Option<u64> {
+        self.finalized.map(|c| c.slot)
     }
 }
 
-/// The checkpoint the majority agreed on, and the bytes served for it.
-#[derive(Debug, Clone)]
+/// The checkpoint the majority agreed on.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agreed {
-    pub candidate: Candidate,
-    pub state: Rc<StateBlob>,
-    /// Wall time this candidate was first agreed.
+    pub finalized: Checkpoint,
+    /// The justified checkpoint reported (never lower than the one reported before).
+    pub justified: Checkpoint,
+    /// Wall time this finalized checkpoint was first agreed.
     pub first_agreed_ms: i64,
-    /// Responders holding it in the round that last agreed.
-    pub agreeing: usize,
+    /// The upstreams holding it in the round that last agreed, ascending.
+    pub members: Vec<usize>,
     pub responders: usize,
-    /// How many of them returned byte-identical state.
-    pub identical: usize,
+}
+
+impl Agreed {
+    pub fn agreeing(&self) -> usize {
+        self.members.len()
+    }
+}
+
+/// A verified checkpoint bundle: the `SignedBlock` whose root is the agreed finalized
+/// root, and its post-state whose hash tree root is the block's `state_root`. Served as
+/// a pair; replaced only by another verified pair.
+#[derive(Debug)]
+pub struct Bundle {
+    pub checkpoint: Checkpoint,
+    pub block: Rc<Blob>,
+    pub state: Rc<Blob>,
+    /// The block root (= `checkpoint.root`).
+    pub block_root: Root,
+    /// `hash_tree_root(state)` (= the block's `state_root`).
+    pub state_root: Root,
+    pub summary: StateSummary,
+    /// The name of the upstream it was fetched from.
+    pub from: String,
+    /// Wall time it was verified.
+    pub verified_ms: i64,
 }
 
 /// One line of `/api/history`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
-    pub candidate: Candidate,
-    pub state_digest: [u8; 32],
+    pub finalized: Checkpoint,
+    pub justified: Checkpoint,
     pub first_agreed_ms: i64,
     pub agreeing: usize,
     pub responders: usize,
@@ -130,10 +167,24 @@ pub struct Counters {
     pub upstream_sockets_open: usize,
     pub upstream_requests_in_flight: usize,
     pub requests_served: u64,
-    /// State downloads byte-identical to a state already held (compared, not stored).
-    pub states_matched: u64,
-    /// State downloads that were stored (new bytes).
-    pub states_stored: u64,
+    /// Body bytes received from upstreams, by what was fetched.
+    pub fetched: FetchedBytes,
+    /// Bundles verified and installed.
+    pub bundles_verified: u64,
+    /// Bundles that failed verification (checkpoint mismatch or unknown layout).
+    pub bundle_failures: u64,
+}
+
+/// Body bytes received from upstreams, by request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FetchedBytes {
+    /// Fork choice and justified checkpoint (every round).
+    pub json: u64,
+    pub blocks: u64,
+    /// States fetched for a bundle.
+    pub states: u64,
+    /// States hashed (not kept) to derive the vote of an upstream without fork choice.
+    pub vote_states: u64,
 }
 
 /// Everything the endpoints show.
@@ -141,6 +192,12 @@ pub struct Counters {
 pub struct AppState {
     pub upstreams: Vec<UpstreamRecord>,
     pub agreed: Option<Agreed>,
+    /// The verified bundle served (of the agreed checkpoint, or of the previous one
+    /// while the new one is fetched).
+    pub bundle: Option<Rc<Bundle>>,
+    /// The upstream whose fork choice `/lean/v0/fork_choice` serves (a member of the
+    /// last majority).
+    pub fork_choice_from: Option<usize>,
     /// Wall time the last round completed (0 before the first).
     pub last_updated_ms: i64,
     /// Wall time of the last round with consensus (0 before the first).
@@ -170,6 +227,8 @@ impl AppState {
         AppState {
             upstreams: upstreams.into_iter().map(UpstreamRecord::new).collect(),
             agreed: None,
+            bundle: None,
+            fork_choice_from: None,
             last_updated_ms: 0,
             last_success_ms: 0,
             error_count: 0,
@@ -190,6 +249,14 @@ impl AppState {
         self.last_success_ms == 0
             || now_ms.saturating_sub(self.last_success_ms)
                 > i64::try_from(self.stale_ms).unwrap_or(i64::MAX)
+    }
+
+    /// Whether the bundle served is the agreed checkpoint's.
+    pub fn bundle_is_current(&self) -> bool {
+        match (&self.agreed, &self.bundle) {
+            (Some(a), Some(b)) => a.finalized == b.checkpoint,
+            _ => false,
+        }
     }
 
     /// Index of the upstream named `name`.

@@ -1,25 +1,26 @@
-//! The end of a poll round, pure: take this round's votes, decide by strict majority,
-//! and update the agreed checkpoint, the history, `error_count` and `last_error`.
+//! The end of a poll round, pure: take this round's votes, decide by strict majority on
+//! the finalized checkpoint, and update the agreed checkpoint (its justified checkpoint
+//! never going backwards), the history, `error_count` and `last_error`.
 
 use super::{Agreed, AppState, HistoryEntry, RoundView};
-use crate::consensus::{decide, ConsensusOptions, Vote};
+use crate::consensus::{decide, Vote};
 
-/// The outcome of `finish_round`, for logs and tests.
+/// The outcome of `finish_round`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoundOutcome {
-    /// A candidate won; `new_checkpoint` is true when it differs from the previous one.
+    /// A finalized checkpoint won; `new_checkpoint` is true when it differs from the
+    /// previously agreed one.
     Agreed { new_checkpoint: bool },
-    /// No candidate had a strict majority; the last agreed state is kept.
+    /// No candidate had a strict majority; the last agreement is kept.
     NoConsensus,
 }
 
 /// Closes a round. `polled` are the upstream indices polled this round and `votes` the
-/// responders' votes; each vote's state must be in that upstream's record.
+/// responders' votes.
 pub fn finish_round(
     app: &mut AppState,
     polled: &[usize],
     votes: &[Vote],
-    options: ConsensusOptions,
     now_ms: i64,
     round_ms: u64,
 ) -> RoundOutcome {
@@ -27,7 +28,7 @@ pub fn finish_round(
     app.counters.last_round_ms = round_ms;
     app.last_updated_ms = now_ms;
     app.version += 1;
-    let decision = decide(votes, options);
+    let decision = decide(votes);
     app.round = RoundView {
         total_upstreams: app.upstreams.len(),
         responding_upstreams: votes.len(),
@@ -39,47 +40,48 @@ pub fn finish_round(
         app.last_error = Some(no_consensus_message(app, polled, votes.len()));
         return RoundOutcome::NoConsensus;
     };
-    let Some(state) = app
-        .upstreams
-        .get(decision.state_from)
-        .and_then(|u| u.state.clone())
-        .filter(|s| s.digest == decision.state_digest)
-    else {
-        // A vote without its state in the record is a caller bug; never serve other bytes.
-        debug_assert!(false, "winning vote has no matching state");
-        app.error_count += 1;
-        app.last_error = Some("no consensus reached among upstreams".to_string());
-        return RoundOutcome::NoConsensus;
-    };
     app.last_success_ms = now_ms;
     app.last_error = None;
-    let same = app
-        .agreed
+    let previous = app.agreed.take();
+    let same = previous
         .as_ref()
-        .is_some_and(|a| a.candidate == decision.candidate && a.state.digest == state.digest);
-    let first_agreed_ms = match &app.agreed {
+        .is_some_and(|a| a.finalized == decision.finalized);
+    let first_agreed_ms = match &previous {
         Some(a) if same => a.first_agreed_ms,
         _ => now_ms,
     };
+    // The justified checkpoint reported never goes backwards.
+    let justified = match &previous {
+        Some(a) if a.justified.slot > decision.justified.slot => a.justified,
+        _ => decision.justified,
+    };
     if !same {
         app.history.push_back(HistoryEntry {
-            candidate: decision.candidate,
-            state_digest: state.digest,
+            finalized: decision.finalized,
+            justified,
             first_agreed_ms,
-            agreeing: decision.agreeing,
+            agreeing: decision.agreeing(),
             responders: decision.responders,
         });
         while app.history.len() > app.history_len {
             app.history.pop_front();
         }
     }
+    // Serve the fork choice of a member that has one, the same one while it stays.
+    let has_fork_choice = |u: usize| {
+        decision.members.contains(&u)
+            && app.upstreams.get(u).is_some_and(|r| r.fork_choice.is_some())
+    };
+    app.fork_choice_from = app
+        .fork_choice_from
+        .filter(|&u| has_fork_choice(u))
+        .or_else(|| decision.members.iter().copied().find(|&u| has_fork_choice(u)));
     app.agreed = Some(Agreed {
-        candidate: decision.candidate,
-        state,
+        finalized: decision.finalized,
+        justified,
         first_agreed_ms,
-        agreeing: decision.agreeing,
+        members: decision.members,
         responders: decision.responders,
-        identical: decision.identical,
     });
     RoundOutcome::Agreed {
         new_checkpoint: !same,

@@ -47,6 +47,8 @@ pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_FD_PRESSURE_PERCENT: u8 = 90;
 /// Default `--history-len`.
 pub const DEFAULT_HISTORY_LEN: usize = 64;
+/// Default `--split-retry-ms`.
+pub const DEFAULT_SPLIT_RETRY_MS: u64 = 1000;
 /// Largest `--history-len` accepted.
 pub const MAX_HISTORY_LEN: usize = 1_000_000;
 /// Name of the single upstream of legacy mode.
@@ -245,6 +247,9 @@ fn build(
         |v| v.usize_at_most(MAX_HISTORY_LEN),
         DEFAULT_HISTORY_LEN,
     )?;
+    let split_retry_ms = s
+        .read(Id::SplitRetryMs, Setting::positive_u64, DEFAULT_SPLIT_RETRY_MS)?
+        .min(poll_ms);
     let require_identical_state = s.read(Id::RequireIdenticalState, Setting::bool, false)?;
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
@@ -275,6 +280,7 @@ fn build(
         write_timeout_ms,
         fd_pressure_percent,
         history_len,
+        split_retry_ms,
         require_identical_state,
     })
 }

@@ -69,7 +69,9 @@ pub struct Config {
     pub fd_pressure_percent: u8,
     /// Agreed checkpoints kept for `/api/history`.
     pub history_len: usize,
-    /// Require byte-identical states in the majority key.
+    /// Delay before retrying a round that ended split while upstreams answered.
+    pub split_retry_ms: u64,
+    /// Accepted for compatibility; no effect (the verified root pins the state bytes).
     pub require_identical_state: bool,
 }
 

@@ -2,7 +2,8 @@
 //! equal a reference body the caller already holds (the agreed state, say): then they
 //! are only compared and counted, so a body identical to one in memory is never held
 //! twice, not even while it downloads. At the first differing byte the matched prefix
-//! is copied from the reference and the body is stored from there on.
+//! is copied from the reference and the body is stored from there on. A discarding sink
+//! only counts: its bytes go to the reader's tap (a hasher, say) and nowhere else.
 
 use std::rc::Rc;
 
@@ -18,6 +19,10 @@ pub struct BodySink {
     matched: usize,
     /// The announced length (Content-Length), reserved at once if the body diverges.
     expected: usize,
+    /// Count the bytes, keep none.
+    discard: bool,
+    /// Bytes counted while discarding.
+    discarded: usize,
 }
 
 impl std::fmt::Debug for BodySink {
@@ -38,12 +43,24 @@ impl BodySink {
             reference,
             matched: 0,
             expected: 0,
+            discard: false,
+            discarded: 0,
+        }
+    }
+
+    /// Counts the body's bytes without keeping any.
+    pub fn discarding() -> Self {
+        BodySink {
+            discard: true,
+            ..Self::default()
         }
     }
 
     /// Body bytes received so far.
     pub fn len(&self) -> usize {
-        if self.reference.is_some() {
+        if self.discard {
+            self.discarded
+        } else if self.reference.is_some() {
             self.matched
         } else {
             self.bytes.len()
@@ -57,7 +74,7 @@ impl BodySink {
     /// Reserves room for `n` bytes (only when storing: a matching body needs none).
     pub fn reserve(&mut self, n: usize) {
         self.expected = n;
-        if self.reference.is_none() {
+        if self.reference.is_none() && !self.discard {
             self.bytes.reserve_exact(n);
         }
     }
@@ -65,13 +82,17 @@ impl BodySink {
     /// The Vec to write into directly, once not comparing (None while comparing).
     pub fn storing(&mut self) -> Option<&mut Vec<u8>> {
         match self.reference {
-            None => Some(&mut self.bytes),
-            Some(_) => None,
+            None if !self.discard => Some(&mut self.bytes),
+            _ => None,
         }
     }
 
     /// Appends `data`.
     pub fn push(&mut self, data: &[u8]) {
+        if self.discard {
+            self.discarded = self.discarded.saturating_add(data.len());
+            return;
+        }
         if let Some(reference) = &self.reference {
             let held = (**reference).as_ref();
             let end = self.matched.saturating_add(data.len());
@@ -146,6 +167,18 @@ mod tests {
         let mut shorter = BodySink::with_reference(reference(b"abc"));
         shorter.push(b"ab");
         assert_eq!(shorter.finish(), (b"ab".to_vec(), false));
+    }
+
+    #[test]
+    fn a_discarding_sink_counts_and_keeps_nothing() {
+        let mut sink = BodySink::discarding();
+        sink.reserve(1 << 20);
+        assert!(sink.storing().is_none());
+        sink.push(b"abc");
+        sink.push(b"de");
+        assert_eq!(sink.len(), 5);
+        assert_eq!(sink.bytes.capacity(), 0);
+        assert_eq!(sink.finish(), (Vec::new(), false));
     }
 
     #[test]

@@ -162,20 +162,42 @@ impl ResponseReader {
         reader
     }
 
+    /// Like `new`, but the body is only counted (for the limit), never kept: it reaches
+    /// the caller through the tap of [`ResponseReader::feed_tapped`] alone.
+    pub fn discarding(limits: ResponseLimits, head_request: bool) -> Self {
+        let mut reader = Self::new(limits, head_request);
+        reader.body = BodySink::discarding();
+        reader
+    }
+
     /// Feeds the next bytes read from the socket. After `Complete` (or an error) the
     /// reader is spent: further input is refused with `BadHead`.
     pub fn feed(&mut self, input: &[u8]) -> Result<ReadProgress, ResponseError> {
+        self.feed_tapped(input, &mut |_| {})
+    }
+
+    /// `feed`, also handing every decoded body byte to `tap`, in order, as it arrives
+    /// (a hash can then be computed while the body downloads).
+    pub fn feed_tapped(
+        &mut self,
+        input: &[u8],
+        tap: &mut dyn FnMut(&[u8]),
+    ) -> Result<ReadProgress, ResponseError> {
         if !input.is_empty() {
             self.started = true;
         }
-        let result = self.feed_inner(input);
+        let result = self.feed_inner(input, tap);
         if result.is_err() {
             self.state = State::Done;
         }
         result
     }
 
-    fn feed_inner(&mut self, input: &[u8]) -> Result<ReadProgress, ResponseError> {
+    fn feed_inner(
+        &mut self,
+        input: &[u8],
+        tap: &mut dyn FnMut(&[u8]),
+    ) -> Result<ReadProgress, ResponseError> {
         let mut pos = 0;
         loop {
             let rest = input.get(pos..).unwrap_or(&[]);
@@ -193,7 +215,9 @@ impl ResponseReader {
                 },
                 State::Length { remaining } => {
                     let n = usize::try_from(*remaining).map_or(rest.len(), |r| r.min(rest.len()));
-                    self.body.push(rest.get(..n).unwrap_or(&[]));
+                    let data = rest.get(..n).unwrap_or(&[]);
+                    tap(data);
+                    self.body.push(data);
                     *remaining -= n as u64;
                     if *remaining > 0 {
                         return Ok(ReadProgress::Partial);
@@ -202,9 +226,15 @@ impl ResponseReader {
                 }
                 State::Chunked(decoder) => {
                     let p = match self.body.storing() {
-                        Some(out) => decoder.decode(rest, out)?,
+                        Some(out) => {
+                            let before = out.len();
+                            let p = decoder.decode(rest, out)?;
+                            tap(out.get(before..).unwrap_or_default());
+                            p
+                        }
                         None => {
                             let p = decoder.decode(rest, &mut self.scratch)?;
+                            tap(&self.scratch);
                             self.body.push(&self.scratch);
                             self.scratch.clear();
                             p
@@ -219,6 +249,7 @@ impl ResponseReader {
                     if self.body.len().saturating_add(rest.len()) > self.limits.max_body_bytes {
                         return Err(ResponseError::BodyTooLarge);
                     }
+                    tap(rest);
                     self.body.push(rest);
                     return Ok(ReadProgress::Partial);
                 }

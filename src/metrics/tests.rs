@@ -102,6 +102,11 @@ const REQUIRED: &[&str] = &[
     "leanpoint_has_consensus",
     "leanpoint_poll_round_duration_ms",
     "leanpoint_poll_rounds_total",
+    "leanpoint_bundle_verified",
+    "leanpoint_bundle_slot",
+    "leanpoint_bundles_verified_total",
+    "leanpoint_bundle_verification_failures_total",
+    "leanpoint_upstream_fetched_bytes_total",
 ];
 
 #[test]

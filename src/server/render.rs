@@ -26,15 +26,17 @@ pub const LEAN_UNHEALTHY: &[u8] = br#"{"status":"unhealthy","service":"lean-rpc-
 /// `/status`: the exact contract object (plus additive fields).
 ///
 /// Slots are those of the agreed checkpoint (0 before any agreement); `stale` is
-/// `app.is_stale(now_ms)`. Additive: `justified_root`, `state_digest`,
+/// `app.is_stale(now_ms)`. Additive: `justified_root`, `finalized_root`,
 /// `agreeing_upstreams` and `first_agreed_ms` of the agreed checkpoint (null/0 when none),
-/// and `responding_upstreams`/`has_consensus` of the last completed round.
+/// `responding_upstreams`/`has_consensus` of the last completed round, and the bundle
+/// served: `bundle_verified` (true when it is the agreed checkpoint's), `bundle_slot`,
+/// `block_root`, `state_root` (null when none is held).
 pub fn render_status(app: &AppState, now_ms: i64, out: &mut Vec<u8>) {
     let agreed = app.agreed.as_ref();
     out.extend_from_slice(b"{\"justified_slot\":");
-    write_u64(out, agreed.map_or(0, |a| a.candidate.justified_slot));
+    write_u64(out, agreed.map_or(0, |a| a.justified.slot));
     out.extend_from_slice(b",\"finalized_slot\":");
-    write_u64(out, agreed.map_or(0, |a| a.candidate.finalized_slot));
+    write_u64(out, agreed.map_or(0, |a| a.finalized.slot));
     out.extend_from_slice(b",\"last_updated_ms\":");
     write_i64(out, app.last_updated_ms);
     out.extend_from_slice(b",\"last_success_ms\":");
@@ -46,27 +48,38 @@ pub fn render_status(app: &AppState, now_ms: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"last_error\":");
     write_opt_str(out, app.last_error.as_deref());
     out.extend_from_slice(b",\"justified_root\":");
-    write_opt_root(
-        out,
-        agreed.and_then(|a| a.candidate.justified_root.as_ref()),
-    );
-    out.extend_from_slice(b",\"state_digest\":");
-    write_opt_root(out, agreed.map(|a| &a.state.digest));
+    write_opt_root(out, agreed.map(|a| &a.justified.root));
+    out.extend_from_slice(b",\"finalized_root\":");
+    write_opt_root(out, agreed.map(|a| &a.finalized.root));
     out.extend_from_slice(b",\"first_agreed_ms\":");
     write_opt_i64(out, agreed.map(|a| a.first_agreed_ms));
     out.extend_from_slice(b",\"agreeing_upstreams\":");
-    write_usize(out, agreed.map_or(0, |a| a.agreeing));
+    write_usize(out, agreed.map_or(0, |a| a.agreeing()));
     out.extend_from_slice(b",\"responding_upstreams\":");
     write_usize(out, app.round.responding_upstreams);
     out.extend_from_slice(b",\"has_consensus\":");
     write_bool(out, app.round.has_consensus);
+    render_bundle_fields(app, out);
     out.push(b'}');
+}
+
+/// `bundle_verified`, `bundle_slot`, `block_root`, `state_root` (additive fields).
+fn render_bundle_fields(app: &AppState, out: &mut Vec<u8>) {
+    let bundle = app.bundle.as_deref();
+    out.extend_from_slice(b",\"bundle_verified\":");
+    write_bool(out, app.bundle_is_current());
+    out.extend_from_slice(b",\"bundle_slot\":");
+    write_opt_u64(out, bundle.map(|b| b.checkpoint.slot));
+    out.extend_from_slice(b",\"block_root\":");
+    write_opt_root(out, bundle.map(|b| &b.block_root));
+    out.extend_from_slice(b",\"state_root\":");
+    write_opt_root(out, bundle.map(|b| &b.state_root));
 }
 
 /// `/api/upstreams`: every upstream's record and the consensus of the last round.
 ///
-/// `consensus.total_upstreams` is the configured count; `agreeing_upstreams` and
-/// `identical_state_upstreams` are 0 when the last round had no consensus.
+/// `consensus.total_upstreams` is the configured count; `agreeing_upstreams` is 0 when
+/// the last round had no consensus; `finalized_root` is the agreed one.
 pub fn render_upstreams(app: &AppState, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"upstreams\":[");
     for (i, record) in app.upstreams.iter().enumerate() {
@@ -85,11 +98,12 @@ pub fn render_upstreams(app: &AppState, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"has_consensus\":");
     write_bool(out, app.round.has_consensus);
     out.extend_from_slice(b",\"agreeing_upstreams\":");
-    write_usize(out, agreed.map_or(0, |a| a.agreeing));
-    out.extend_from_slice(b",\"identical_state_upstreams\":");
-    write_usize(out, agreed.map_or(0, |a| a.identical));
-    out.extend_from_slice(b",\"state_digest\":");
-    write_opt_root(out, app.agreed.as_ref().map(|a| &a.state.digest));
+    write_usize(out, agreed.map_or(0, |a| a.agreeing()));
+    out.extend_from_slice(b",\"finalized_slot\":");
+    write_opt_u64(out, app.agreed.as_ref().map(|a| a.finalized.slot));
+    out.extend_from_slice(b",\"finalized_root\":");
+    write_opt_root(out, app.agreed.as_ref().map(|a| &a.finalized.root));
+    render_bundle_fields(app, out);
     out.extend_from_slice(b"}}");
 }
 
@@ -122,7 +136,7 @@ fn render_upstream(u: &UpstreamRecord, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"last_justified_slot\":");
     write_opt_u64(out, u.last_justified.map(|c| c.slot));
     out.extend_from_slice(b",\"last_finalized_slot\":");
-    write_opt_u64(out, u.last_finalized_slot);
+    write_opt_u64(out, u.last_finalized_slot());
     // Additive fields.
     out.extend_from_slice(b",\"last_error_kind\":");
     write_opt_str(out, u.last_error.as_ref().map(|e| e.kind.as_str()));
@@ -138,8 +152,17 @@ fn render_upstream(u: &UpstreamRecord, out: &mut Vec<u8>) {
     write_opt_root(out, u.last_justified.as_ref().map(|c| &c.root));
     out.extend_from_slice(b",\"justified_from_endpoint\":");
     write_bool(out, u.justified_from_endpoint);
-    out.extend_from_slice(b",\"state_digest\":");
-    write_opt_root(out, u.state.as_ref().map(|s| &s.digest));
+    out.extend_from_slice(b",\"finalized_root\":");
+    write_opt_root(out, u.finalized.as_ref().map(|c| &c.root));
+    out.extend_from_slice(b",\"serves_fork_choice\":");
+    match u.serves_fork_choice {
+        Some(b) => write_bool(out, b),
+        None => json::write_null(out),
+    }
+    out.extend_from_slice(b",\"last_mismatch\":");
+    write_opt_str(out, u.last_mismatch.as_ref().map(|e| e.detail.as_str()));
+    out.extend_from_slice(b",\"last_mismatch_ms\":");
+    write_opt_i64(out, u.last_mismatch.as_ref().map(|e| e.at_ms));
     out.extend_from_slice(b",\"address\":");
     match u.addr {
         // A socket address prints only digits, dots, colons and brackets.
@@ -176,13 +199,13 @@ pub fn render_history(app: &AppState, out: &mut Vec<u8>) {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"justified_slot\":");
-        write_u64(out, h.candidate.justified_slot);
+        write_u64(out, h.justified.slot);
         out.extend_from_slice(b",\"justified_root\":");
-        write_opt_root(out, h.candidate.justified_root.as_ref());
+        write_root(out, &h.justified.root);
         out.extend_from_slice(b",\"finalized_slot\":");
-        write_u64(out, h.candidate.finalized_slot);
-        out.extend_from_slice(b",\"state_digest\":");
-        write_root(out, &h.state_digest);
+        write_u64(out, h.finalized.slot);
+        out.extend_from_slice(b",\"finalized_root\":");
+        write_root(out, &h.finalized.root);
         out.extend_from_slice(b",\"first_agreed_ms\":");
         write_i64(out, h.first_agreed_ms);
         out.extend_from_slice(b",\"agreeing_upstreams\":");

@@ -6,7 +6,8 @@ use super::render::{
     LEAN_UNHEALTHY,
 };
 use super::{dashboard, static_files};
-use crate::app::{AppState, StateBlob};
+use crate::app::{AppState, Blob, Bundle};
+use crate::lean::root_hex;
 use crate::http1::request::Method;
 use crate::metrics;
 use std::path::Path;
@@ -16,11 +17,11 @@ use std::rc::Rc;
 pub const TEXT_PLAIN: &str = "text/plain";
 /// `Content-Type` of JSON answers.
 pub const APPLICATION_JSON: &str = "application/json";
-/// `Content-Type` of the SSZ state.
+/// `Content-Type` of the SSZ block and state.
 pub const OCTET_STREAM: &str = "application/octet-stream";
 /// `Content-Type` of the built-in dashboard.
 pub const TEXT_HTML: &str = "text/html; charset=utf-8";
-/// `Cache-Control` of the state, as checkpointz does.
+/// `Cache-Control` of the block and state, as checkpointz does.
 pub const STATE_CACHE_CONTROL: &str = "public, max-age=1";
 
 /// The body of a reply. Shared bodies are written from the one buffer, never copied.
@@ -29,8 +30,8 @@ pub enum Body {
     Empty,
     Static(&'static [u8]),
     Owned(Vec<u8>),
-    /// The agreed state's bytes.
-    State(Rc<StateBlob>),
+    /// The verified block's or state's bytes.
+    Blob(Rc<Blob>),
     /// A cached upstream body (fork choice).
     Shared(Rc<[u8]>),
 }
@@ -42,7 +43,7 @@ impl Body {
             Body::Empty => 0,
             Body::Static(b) => b.len(),
             Body::Owned(b) => b.len(),
-            Body::State(s) => s.bytes.len(),
+            Body::Blob(s) => s.bytes.len(),
             Body::Shared(b) => b.len(),
         }
     }
@@ -58,7 +59,7 @@ impl Body {
             Body::Empty => &[],
             Body::Static(b) => b,
             Body::Owned(b) => b,
-            Body::State(s) => &s.bytes,
+            Body::Blob(s) => &s.bytes,
             Body::Shared(b) => b,
         }
     }
@@ -183,7 +184,14 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
             reply.headers.push(no_cache());
             reply
         }
-        "/lean/v0/states/finalized" => finalized_state(input.if_none_match, ctx),
+        "/lean/v0/states/finalized" => finalized(input.if_none_match, ctx, |b| &b.state),
+        "/lean/v0/blocks/finalized" => finalized(input.if_none_match, ctx, |b| &b.block),
+        "/lean/v0/fork_choice" => {
+            match app.fork_choice_from.and_then(|u| app.upstreams.get(u)) {
+                Some(record) => fork_choice_of(record),
+                None => Reply::text(503, b"no_fork_choice\n"),
+            }
+        }
         "/lean/v0/checkpoints/justified" => justified_checkpoint(app),
         "/lean/v0/health" => {
             if app.agreed.is_some() && !app.is_stale(ctx.now_ms) {
@@ -224,18 +232,25 @@ impl HealthProblem {
     }
 }
 
-/// The `/healthz` verdict.
+/// The `/healthz` verdict: `ok` while the last agreement is fresh and the fd budget is
+/// fine (a transient split does not flap health); once it is not fresh, what the last
+/// round saw: nobody answered, answers without a majority, or else stale data.
 pub fn health_check(app: &AppState, now_ms: i64, open_fds: usize) -> Result<(), HealthProblem> {
-    if app.upstreams.is_empty() || !app.round.completed || app.round.responding_upstreams == 0 {
+    if app.agreed.is_some() && !app.is_stale(now_ms) {
+        if app.fd_pressure(open_fds) {
+            Err(HealthProblem::FdPressure)
+        } else {
+            Ok(())
+        }
+    } else if app.upstreams.is_empty()
+        || !app.round.completed
+        || app.round.responding_upstreams == 0
+    {
         Err(HealthProblem::NoUpstreams)
     } else if !app.round.has_consensus {
         Err(HealthProblem::NoConsensus)
-    } else if app.is_stale(now_ms) {
-        Err(HealthProblem::Stale)
-    } else if app.fd_pressure(open_fds) {
-        Err(HealthProblem::FdPressure)
     } else {
-        Ok(())
+        Err(HealthProblem::Stale)
     }
 }
 
@@ -249,26 +264,34 @@ pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     })
 }
 
-fn finalized_state(if_none_match: Option<&str>, ctx: &RouteContext<'_>) -> Reply {
-    let Some(agreed) = &ctx.app.agreed else {
+/// The verified block or state (`pick`), with its ETag and both roots in headers:
+/// `Eth-Consensus-Block-Root` and `Eth-Consensus-State-Root` (docs/api.md).
+fn finalized(
+    if_none_match: Option<&str>,
+    ctx: &RouteContext<'_>,
+    pick: fn(&Bundle) -> &Rc<Blob>,
+) -> Reply {
+    let Some(bundle) = &ctx.app.bundle else {
         return Reply::text(503, b"no_finalized_state\n");
     };
     if ctx.app.is_stale(ctx.now_ms) {
         return Reply::text(503, b"stale\n");
     }
-    let state = &agreed.state;
+    let blob = pick(bundle);
     let headers = vec![
-        ("ETag", state.etag.clone()),
+        ("ETag", blob.etag.clone()),
         ("Cache-Control", STATE_CACHE_CONTROL.to_string()),
+        ("Eth-Consensus-Block-Root", root_hex(&bundle.block_root)),
+        ("Eth-Consensus-State-Root", root_hex(&bundle.state_root)),
     ];
-    let not_modified = if_none_match.is_some_and(|v| etag_matches(v, &state.etag));
+    let not_modified = if_none_match.is_some_and(|v| etag_matches(v, &blob.etag));
     Reply {
         status: if not_modified { 304 } else { 200 },
         content_type: OCTET_STREAM,
         body: if not_modified {
             Body::Empty
         } else {
-            Body::State(Rc::clone(state))
+            Body::Blob(Rc::clone(blob))
         },
         headers,
     }
@@ -278,11 +301,8 @@ fn justified_checkpoint(app: &AppState) -> Reply {
     let Some(agreed) = &app.agreed else {
         return Reply::text(503, b"no_finalized_state\n");
     };
-    let Some(root) = &agreed.candidate.justified_root else {
-        return Reply::text(503, b"no_justified_checkpoint\n");
-    };
     let mut out = Vec::with_capacity(96);
-    render_checkpoint(agreed.candidate.justified_slot, root, &mut out);
+    render_checkpoint(agreed.justified.slot, &agreed.justified.root, &mut out);
     Reply::json(200, Body::Owned(out))
 }
 
@@ -302,6 +322,11 @@ fn fork_choice(app: &AppState, raw_name: &str) -> Reply {
     else {
         return Reply::not_found();
     };
+    fork_choice_of(record)
+}
+
+/// An upstream's cached fork-choice body.
+fn fork_choice_of(record: &crate::app::UpstreamRecord) -> Reply {
     match &record.fork_choice {
         Some(body) => Reply::json(200, Body::Shared(Rc::clone(body))),
         None => Reply::text(503, b"no fork choice cached\n"),

@@ -1,11 +1,12 @@
 //! The socket shell of one upstream connection: non-blocking connect completed with
 //! `take_error` then `peer_addr`, the request write, the response read through the pure
-//! `ResponseReader`, and the idle keep-alive state. It never arms timers or decides what
-//! a failure means for the poll; the engine does.
+//! `ResponseReader` (a state body fed to the incremental `StateHasher` as it arrives,
+//! and kept or only counted), and the idle keep-alive state. It never arms timers or
+//! decides what a failure means for the poll; the engine does.
 
 use crate::app::UpstreamErrorKind;
-use crate::http1::body::Reference;
 use crate::http1::response::{ReadProgress, Response, ResponseLimits, ResponseReader};
+use crate::lean::lstar::{LayoutError, StateHasher, StateRoots};
 use crate::timer::TimerHandle;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -27,7 +28,7 @@ pub enum ConnOutcome {
     /// Waiting for the socket.
     Pending,
     /// A complete response; the connection is idle (or must be closed if not keep-alive).
-    Response(Response),
+    Response(Completed),
     /// The request failed; `retryable` when it ran on a reused connection and nothing
     /// of the response had arrived (a server closing an idle keep-alive connection).
     Failed {
@@ -39,6 +40,25 @@ pub enum ConnOutcome {
     IdleClosed,
 }
 
+/// A complete response with what was computed while it arrived.
+#[derive(Debug)]
+pub struct Completed {
+    pub response: Response,
+    /// Body bytes received (kept or not).
+    pub body_len: usize,
+    /// What the state hasher made of the body, when the request asked for it.
+    pub state: Option<Result<StateRoots, LayoutError>>,
+}
+
+/// What to do with a response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyMode {
+    /// Keep the bytes (else only count them).
+    pub keep: bool,
+    /// Feed them to the incremental state hasher.
+    pub hash_state: bool,
+}
+
 /// One upstream socket.
 pub struct UpstreamConn {
     /// Index of the upstream it belongs to.
@@ -48,6 +68,9 @@ pub struct UpstreamConn {
     out: Vec<u8>,
     out_pos: usize,
     reader: Option<ResponseReader>,
+    hasher: Option<StateHasher>,
+    /// Body bytes of the response in progress.
+    body_len: usize,
     /// A response was completed on it before (so a failure before any byte may be a
     /// stale keep-alive connection).
     pub reused: bool,
@@ -75,6 +98,8 @@ impl UpstreamConn {
             out: Vec::new(),
             out_pos: 0,
             reader: None,
+            hasher: None,
+            body_len: 0,
             reused: false,
             timer: None,
             connect_deadline,
@@ -82,19 +107,20 @@ impl UpstreamConn {
     }
 
     /// Queues a request; the write starts once connected.
-    pub fn begin_request(
-        &mut self,
-        request: Vec<u8>,
-        limits: ResponseLimits,
-        reference: Option<Reference>,
-    ) {
+    pub fn begin_request(&mut self, request: Vec<u8>, limits: ResponseLimits, mode: BodyMode) {
         debug_assert!(matches!(
             self.phase,
             ConnPhase::Connecting | ConnPhase::Idle
         ));
         self.out = request;
         self.out_pos = 0;
-        self.reader = Some(ResponseReader::with_reference(limits, false, reference));
+        self.reader = Some(if mode.keep {
+            ResponseReader::new(limits, false)
+        } else {
+            ResponseReader::discarding(limits, false)
+        });
+        self.hasher = mode.hash_state.then(StateHasher::new);
+        self.body_len = 0;
         if self.phase == ConnPhase::Idle {
             self.phase = ConnPhase::Writing;
         }
@@ -178,6 +204,13 @@ impl UpstreamConn {
             let Some(reader) = self.reader.as_mut() else {
                 return ConnOutcome::Pending;
             };
+            let (hasher, body_len) = (&mut self.hasher, &mut self.body_len);
+            let mut tap = |bytes: &[u8]| {
+                *body_len += bytes.len();
+                if let Some(h) = hasher.as_mut() {
+                    h.update(bytes);
+                }
+            };
             match self.stream.read(scratch) {
                 Ok(0) => {
                     return match reader.eof() {
@@ -188,7 +221,7 @@ impl UpstreamConn {
                         }
                     }
                 }
-                Ok(n) => match reader.feed(&scratch[..n]) {
+                Ok(n) => match reader.feed_tapped(&scratch[..n], &mut tap) {
                     Ok(ReadProgress::Partial) => {}
                     Ok(ReadProgress::Complete {
                         mut response,
@@ -222,7 +255,11 @@ impl UpstreamConn {
         self.out = Vec::new();
         self.reused = true;
         self.phase = ConnPhase::Idle;
-        ConnOutcome::Response(response)
+        ConnOutcome::Response(Completed {
+            response,
+            body_len: self.body_len,
+            state: self.hasher.take().map(StateHasher::finish),
+        })
     }
 }
 

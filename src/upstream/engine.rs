@@ -1,16 +1,15 @@
-//! The poll scheduler: rounds every `--poll-ms`, one poll job per upstream per round,
-//! at most one socket per upstream and at most `pool` upstream sockets at once (jobs
-//! beyond that wait their turn in a queue), hard deadlines on every request, and the
-//! round's end handed to the consensus. All upstream sockets live in the loop's slab.
+//! The shell around the poll scheduler: it performs the scheduler's actions with real
+//! sockets and timers and feeds back what happened. Each upstream has at most one
+//! socket (kept alive between requests); at most `pool` upstream sockets are open, an
+//! idle one being closed to make room; every request has a connect deadline and a
+//! whole-request deadline in the loop's timer wheel. Names are resolved off the loop.
 
-use super::conn::{connect_call_error_kind, ConnOutcome, ConnPhase, UpstreamConn};
-use super::poll::{error_at, Next, PollSequence, Step};
-use super::record::{record_result, reference_state};
+use super::conn::{connect_call_error_kind, BodyMode, ConnOutcome, ConnPhase, UpstreamConn};
+use super::poll::request_limits;
 use super::resolver::{resolve_blocking, Lookup, Resolver};
-use crate::app::round::{finish_round, RoundOutcome};
-use crate::app::{StateBlob, UpstreamErrorKind};
+use super::schedule::{Action, Now, Reply, Request, Scheduler, SchedulerConfig};
+use crate::app::UpstreamErrorKind;
 use crate::config::UpstreamSpec;
-use crate::consensus::{ConsensusOptions, Vote};
 use crate::http1::encode::encode_get;
 use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
 use crate::reactor::sockets::Socket;
@@ -18,7 +17,6 @@ use crate::timer::TimerHandle;
 use mio::Waker;
 use mio::{Registry, Token};
 use std::collections::VecDeque;
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// The engine's settings.
@@ -30,69 +28,60 @@ pub struct EngineConfig {
     pub max_state_bytes: usize,
     /// Most upstream sockets open at once (from the fd budget).
     pub pool: usize,
-    pub consensus: ConsensusOptions,
+    /// Delay before retrying a round that ended split while upstreams answered.
+    pub split_retry_ms: u64,
 }
 
-/// One upstream's poll in progress.
-pub(super) struct Job {
-    seq: PollSequence,
-    /// When its first request got a socket (queueing for the pool is not latency).
-    started_mono: Option<u64>,
-    /// Deadline of the request in progress.
-    request_deadline: u64,
-    /// The step whose stale-keep-alive retry was used (one retry per request).
-    retried: Option<Step>,
+/// The request in progress on an upstream's socket.
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    request: Request,
+    /// Monotonic ms the whole request must be done by.
+    deadline: u64,
+    /// A stale keep-alive connection was already retried once for it.
+    retried: bool,
 }
 
-/// The round in progress.
-pub(super) struct Round {
-    started_mono: u64,
-    polled: Vec<usize>,
-    remaining: usize,
-    votes: Vec<Vote>,
-    /// The state most recently fetched this round that differed from what was held:
-    /// later state requests of the round compare against it first.
-    newest_state: Option<Rc<StateBlob>>,
-}
-
-/// The scheduler.
+/// The shell.
 pub struct Engine {
     pub(super) cfg: EngineConfig,
-    pub(super) jobs: Vec<Option<Job>>,
+    pub(super) scheduler: Scheduler,
     /// Each upstream's one socket, if open.
     pub(super) conns: Vec<Option<Token>>,
+    in_flight: Vec<Option<InFlight>>,
     /// Upstreams whose idle keep-alive socket may be closed to make room (oldest first).
     pub(super) idle: VecDeque<usize>,
-    /// Jobs waiting for a socket.
-    pub(super) waiting: VecDeque<usize>,
-    pub(super) round: Option<Round>,
-    pub(super) next_tick: u64,
-    pub(super) tick_timer: Option<TimerHandle>,
+    tick_timer: Option<TimerHandle>,
     pub(super) resolver: Option<Resolver>,
     pub(super) waker: Arc<Waker>,
-    /// A reload that waits for the round in progress to end.
-    pub(super) pending_reload: Option<Vec<UpstreamSpec>>,
     pub(super) resolve_pending: Vec<bool>,
     pub(super) resolve_error: Vec<Option<String>>,
-    pub(super) scratch: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl Engine {
     /// Resolves what it can now (before the loop runs) and arms the first round.
     pub fn new(cfg: EngineConfig, core: &mut Core, waker: Arc<Waker>) -> Self {
         let n = core.app.upstreams.len();
+        let now = now_of(core);
+        let scheduler = Scheduler::new(
+            SchedulerConfig {
+                poll_ms: cfg.poll_ms,
+                split_retry_ms: cfg.split_retry_ms,
+                pool: cfg.pool,
+            },
+            n,
+            now,
+        );
         let mut engine = Engine {
             cfg,
-            jobs: (0..n).map(|_| None).collect(),
+            scheduler,
             conns: vec![None; n],
+            in_flight: vec![None; n],
             idle: VecDeque::new(),
-            waiting: VecDeque::new(),
-            round: None,
-            next_tick: core.now,
             tick_timer: None,
             resolver: None,
             waker,
-            pending_reload: None,
             resolve_pending: vec![false; n],
             resolve_error: vec![None; n],
             scratch: vec![0; 64 * 1024],
@@ -107,61 +96,269 @@ impl Engine {
                 }
             }
         }
-        engine.tick_timer = Some(core.timers.insert(core.now, TimerEvent::RoundTick));
         engine
+    }
+
+    /// Performs the scheduler's actions (and those they lead to).
+    fn perform(&mut self, core: &mut Core, registry: &Registry) {
+        loop {
+            let actions = self.scheduler.take_actions();
+            if actions.is_empty() {
+                return;
+            }
+            for action in actions {
+                match action {
+                    Action::Send { upstream, request } => {
+                        self.send(core, registry, upstream, request)
+                    }
+                    Action::ArmTick { at } => {
+                        rearm(&mut core.timers, &mut self.tick_timer, at, TimerEvent::RoundTick)
+                    }
+                    Action::Remap { kept } => self.remap(core, &kept),
+                }
+            }
+        }
     }
 
     /// The round timer fired.
     pub fn on_tick(&mut self, core: &mut Core, registry: &Registry) {
         self.tick_timer = None;
-        if self.round.is_some() {
-            return; // the round in progress starts the next one when it ends
-        }
-        self.start_round(core, registry);
+        let now = now_of(core);
+        self.scheduler.on_tick(&mut core.app, now);
+        self.perform(core, registry);
     }
 
-    fn start_round(&mut self, core: &mut Core, registry: &Registry) {
-        self.next_tick = self
-            .next_tick
-            .max(core.now.saturating_sub(self.cfg.poll_ms))
-            .saturating_add(self.cfg.poll_ms);
-        let n = core.app.upstreams.len();
-        let mut round = Round {
-            started_mono: core.now,
-            polled: (0..n).collect(),
-            remaining: 0,
-            votes: Vec::new(),
-            newest_state: None,
+    /// Replaces the upstream set (SIGHUP) once nothing is in flight.
+    pub fn reload(&mut self, core: &mut Core, registry: &Registry, specs: Vec<UpstreamSpec>) {
+        let now = now_of(core);
+        self.scheduler.reload(&mut core.app, specs, now);
+        self.perform(core, registry);
+    }
+
+    fn fail(
+        &mut self,
+        core: &mut Core,
+        u: usize,
+        kind: UpstreamErrorKind,
+        detail: &str,
+    ) {
+        self.in_flight[u] = None;
+        let now = now_of(core);
+        self.scheduler.on_failure(&mut core.app, u, kind, detail, now);
+        if matches!(
+            kind,
+            UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
+        ) && core.app.upstreams[u]
+            .spec
+            .target
+            .host
+            .parse::<std::net::IpAddr>()
+            .is_err()
+        {
+            // The name may point elsewhere now: look it up again, off the loop, keeping
+            // the current address until the answer arrives.
+            self.request_resolve(core, u);
+        }
+    }
+
+    /// Sends `request` to `u` on its socket, opening one if needed.
+    fn send(&mut self, core: &mut Core, registry: &Registry, u: usize, request: Request) {
+        let deadline = core.now.saturating_add(self.cfg.timeout_ms);
+        self.in_flight[u] = Some(InFlight {
+            request,
+            deadline,
+            retried: false,
+        });
+        self.start(core, registry, u);
+    }
+
+    /// Starts (or restarts, after a stale keep-alive connection) `u`'s request.
+    fn start(&mut self, core: &mut Core, registry: &Registry, u: usize) {
+        let Some(job) = self.in_flight[u] else {
+            return;
         };
-        let wall = core.wall_ms();
-        for u in 0..n {
-            let record = &mut core.app.upstreams[u];
-            if record.addr.is_none() {
-                let detail = self.resolve_error[u].clone().unwrap_or_else(|| {
-                    format!("name {} is still resolving", record.spec.target.host)
-                });
-                record.healthy = false;
-                record.record_error(error_at(UpstreamErrorKind::NameNotResolved, detail, wall));
-                self.request_resolve(core, u);
-                continue;
+        let token = match self.conns[u] {
+            Some(token) => {
+                self.idle.retain(|&v| v != u);
+                token
             }
-            record.in_flight = true;
-            self.jobs[u] = Some(Job {
-                seq: PollSequence::new(self.cfg.max_state_bytes, reference_state(&core.app, u)),
-                started_mono: None,
-                request_deadline: 0,
-                retried: None,
-            });
-            self.waiting.push_back(u);
-            round.remaining += 1;
-        }
-        let empty = round.remaining == 0;
-        self.round = Some(round);
-        if empty {
-            self.end_round(core, registry);
+            None => match self.open_conn(core, registry, u) {
+                Ok(token) => token,
+                Err((kind, detail)) => {
+                    self.fail(core, u, kind, &detail);
+                    return self.perform(core, registry);
+                }
+            },
+        };
+        let spec = &core.app.upstreams[u].spec;
+        let target = format!("{}{}", spec.target.prefix, job.request.path());
+        let bytes = encode_get(&target, &spec.target.host_header(), job.request.accept());
+        let limits = request_limits(job.request, self.cfg.max_state_bytes);
+        let mode = BodyMode {
+            keep: job.request.keeps_body(),
+            hash_state: job.request.hashes_state(),
+        };
+        let Some(conn) = core.sockets.upstream_mut(token) else {
+            // Unreachable by construction; never leave a request hanging.
+            debug_assert!(false, "upstream socket vanished");
+            self.conns[u] = None;
+            self.fail(core, u, UpstreamErrorKind::Io, "socket vanished");
+            return self.perform(core, registry);
+        };
+        conn.begin_request(bytes, limits, mode);
+        let deadline = if conn.phase == ConnPhase::Connecting {
+            conn.connect_deadline.min(job.deadline)
         } else {
-            self.pump(core, registry);
+            job.deadline
+        };
+        rearm(
+            &mut core.timers,
+            &mut conn.timer,
+            deadline,
+            TimerEvent::Socket(token),
+        );
+        core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
+        self.on_event(core, registry, token);
+    }
+
+    fn open_conn(
+        &mut self,
+        core: &mut Core,
+        registry: &Registry,
+        u: usize,
+    ) -> Result<Token, (UpstreamErrorKind, String)> {
+        let Some(addr) = core.app.upstreams[u].addr else {
+            let host = &core.app.upstreams[u].spec.target.host;
+            let detail = self.resolve_error[u]
+                .clone()
+                .unwrap_or_else(|| format!("name {host} is still resolving"));
+            self.request_resolve(core, u);
+            return Err((UpstreamErrorKind::NameNotResolved, detail));
+        };
+        if core.sockets.upstream_count() >= self.cfg.pool {
+            if let Some(victim) = self.idle.pop_front() {
+                self.close_conn(core, victim);
+            }
         }
+        let connect_deadline = core.now.saturating_add(self.cfg.connect_timeout_ms);
+        let token = core
+            .sockets
+            .insert_with(|token| {
+                UpstreamConn::connect(addr, u, registry, token, connect_deadline)
+                    .map(Socket::Upstream)
+            })
+            .map_err(|e| {
+                (
+                    connect_call_error_kind(&e),
+                    format!("connect to {addr}: {e}"),
+                )
+            })?;
+        self.conns[u] = Some(token);
+        core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
+        Ok(token)
+    }
+
+    pub(super) fn close_conn(&mut self, core: &mut Core, u: usize) {
+        if let Some(token) = self.conns[u].take() {
+            close_socket(core, token);
+        }
+        self.idle.retain(|&v| v != u);
+    }
+
+    /// A readiness event (or a direct nudge) for an upstream socket.
+    pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
+        let Some(conn) = core.sockets.upstream_mut(token) else {
+            return;
+        };
+        let u = conn.upstream;
+        let was_connecting = conn.phase == ConnPhase::Connecting;
+        let outcome = conn.drive(&mut self.scratch);
+        if was_connecting && !matches!(conn.phase, ConnPhase::Connecting | ConnPhase::Idle) {
+            if let Some(job) = &self.in_flight[u] {
+                rearm(
+                    &mut core.timers,
+                    &mut conn.timer,
+                    job.deadline,
+                    TimerEvent::Socket(token),
+                );
+            }
+        }
+        match outcome {
+            ConnOutcome::Pending => {}
+            ConnOutcome::IdleClosed => self.close_conn(core, u),
+            ConnOutcome::Response(done) => {
+                disarm(&mut core.timers, &mut conn.timer);
+                if !done.response.keep_alive {
+                    self.close_conn(core, u);
+                } else if !self.idle.contains(&u) {
+                    self.idle.push_back(u);
+                }
+                self.in_flight[u] = None;
+                let reply = Reply {
+                    status: done.response.status,
+                    content_type: done.response.content_type,
+                    body: done.response.body,
+                    body_len: done.body_len,
+                    state: done.state,
+                };
+                let now = now_of(core);
+                self.scheduler.on_reply(&mut core.app, u, reply, now);
+                self.perform(core, registry);
+            }
+            ConnOutcome::Failed {
+                kind,
+                detail,
+                retryable,
+            } => {
+                self.close_conn(core, u);
+                let retry = retryable && self.in_flight[u].is_some_and(|j| !j.retried);
+                if let (true, Some(job)) = (retry, self.in_flight[u].as_mut()) {
+                    job.retried = true;
+                    tracing::debug!(
+                        upstream = u,
+                        "stale keep-alive connection ({detail}); retrying once"
+                    );
+                    self.start(core, registry, u);
+                } else {
+                    self.fail(core, u, kind, &detail);
+                    self.perform(core, registry);
+                }
+            }
+        }
+        core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
+    }
+
+    /// A socket deadline fired.
+    pub fn on_deadline(
+        &mut self,
+        core: &mut Core,
+        registry: &Registry,
+        token: Token,
+        handle: TimerHandle,
+    ) {
+        if !core.sockets.claim_deadline(token, handle) {
+            return;
+        }
+        let Some(conn) = core.sockets.upstream_mut(token) else {
+            return;
+        };
+        let u = conn.upstream;
+        let connecting = conn.phase == ConnPhase::Connecting;
+        self.close_conn(core, u);
+        let (kind, detail) = if connecting {
+            (
+                UpstreamErrorKind::ConnectTimeout,
+                format!("no connection within {} ms", self.cfg.connect_timeout_ms),
+            )
+        } else {
+            (
+                UpstreamErrorKind::RequestTimeout,
+                format!("no complete response within {} ms", self.cfg.timeout_ms),
+            )
+        };
+        self.fail(core, u, kind, &detail);
+        self.perform(core, registry);
+        core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
     }
 
     pub(super) fn request_resolve(&mut self, core: &Core, u: usize) {
@@ -203,368 +400,52 @@ impl Engine {
             self.resolve_pending[u] = false;
             match answer.result {
                 Ok(addr) => {
-                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved again");
+                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved");
                     record.addr = Some(addr);
                     self.resolve_error[u] = None;
+                    core.app.version += 1;
                 }
                 Err(e) => self.resolve_error[u] = Some(e),
             }
         }
     }
 
-    /// Starts waiting jobs while sockets are available.
-    fn pump(&mut self, core: &mut Core, registry: &Registry) {
-        while let Some(&u) = self.waiting.front() {
-            let token = match self.conns[u] {
-                Some(token) => {
-                    self.idle.retain(|&v| v != u);
-                    token
-                }
-                None => {
-                    if core.sockets.upstream_count() >= self.cfg.pool {
-                        let Some(victim) = self.idle.pop_front() else {
-                            break;
-                        };
-                        self.close_conn(core, victim);
-                    }
-                    match self.open_conn(core, registry, u) {
-                        Ok(token) => token,
-                        Err((kind, detail)) => {
-                            self.waiting.pop_front();
-                            self.step_failed(core, registry, u, kind, detail);
-                            continue;
-                        }
-                    }
-                }
-            };
-            self.waiting.pop_front();
-            self.send_request(core, registry, u, token);
+    /// The upstream set was replaced: move sockets and lookups to their new indices,
+    /// close those of removed upstreams, look up the new names.
+    fn remap(&mut self, core: &mut Core, kept: &[Option<usize>]) {
+        let mut old_conns = std::mem::take(&mut self.conns);
+        let old_errors = std::mem::take(&mut self.resolve_error);
+        let n = kept.len();
+        self.conns = Vec::with_capacity(n);
+        self.resolve_error = Vec::with_capacity(n);
+        for (new_index, old) in kept.iter().enumerate() {
+            let token = old.and_then(|o| old_conns.get_mut(o).and_then(Option::take));
+            if let Some(conn) = token.and_then(|t| core.sockets.upstream_mut(t)) {
+                conn.upstream = new_index;
+            }
+            self.conns.push(token);
+            self.resolve_error
+                .push(old.and_then(|o| old_errors.get(o).cloned().flatten()));
         }
-    }
-
-    fn open_conn(
-        &mut self,
-        core: &mut Core,
-        registry: &Registry,
-        u: usize,
-    ) -> Result<Token, (UpstreamErrorKind, String)> {
-        let Some(addr) = core.app.upstreams[u].addr else {
-            return Err((UpstreamErrorKind::NameNotResolved, "no address".into()));
-        };
-        let connect_deadline = core.now.saturating_add(self.cfg.connect_timeout_ms);
-        let token = core
-            .sockets
-            .insert_with(|token| {
-                UpstreamConn::connect(addr, u, registry, token, connect_deadline)
-                    .map(Socket::Upstream)
-            })
-            .map_err(|e| {
-                (
-                    connect_call_error_kind(&e),
-                    format!("connect to {addr}: {e}"),
-                )
-            })?;
-        self.conns[u] = Some(token);
-        core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
-        Ok(token)
-    }
-
-    pub(super) fn close_conn(&mut self, core: &mut Core, u: usize) {
-        if let Some(token) = self.conns[u].take() {
+        for token in old_conns.into_iter().flatten() {
             close_socket(core, token);
         }
-        self.idle.retain(|&v| v != u);
-    }
-
-    fn send_request(&mut self, core: &mut Core, registry: &Registry, u: usize, token: Token) {
-        let Some(job) = self.jobs[u].as_mut() else {
-            return;
-        };
-        let step = job.seq.step();
-        job.started_mono.get_or_insert(core.now);
-        job.request_deadline = core.now.saturating_add(self.cfg.timeout_ms);
-        let spec = &core.app.upstreams[u].spec;
-        let target = format!("{}{}", spec.target.prefix, step.path());
-        let request = encode_get(&target, &spec.target.host_header(), step.accept());
-        let limits = job.seq.limits();
-        if let Some(newest) = self.round.as_ref().and_then(|r| r.newest_state.clone()) {
-            job.seq.prefer_reference(newest);
-        }
-        let reference = job.seq.body_reference();
-        let request_deadline = job.request_deadline;
-        let Some(conn) = core.sockets.upstream_mut(token) else {
-            // Unreachable by construction; never leave a job (and its round) hanging.
-            debug_assert!(false, "upstream socket vanished");
-            self.conns[u] = None;
-            self.idle.retain(|&v| v != u);
-            self.step_failed(
-                core,
-                registry,
-                u,
-                UpstreamErrorKind::Io,
-                "socket vanished".into(),
+        self.in_flight = vec![None; n];
+        self.resolve_pending = vec![false; n];
+        self.idle = (0..n).filter(|&u| self.conns[u].is_some()).collect();
+        if n > self.cfg.pool {
+            tracing::warn!(
+                upstreams = n,
+                sockets = self.cfg.pool,
+                "more upstreams than the upstream socket pool sized at start-up: they take turns within each round; restart to resize the pool"
             );
-            return;
-        };
-        conn.begin_request(request, limits, reference);
-        let deadline = if conn.phase == ConnPhase::Connecting {
-            conn.connect_deadline.min(request_deadline)
-        } else {
-            request_deadline
-        };
-        rearm(
-            &mut core.timers,
-            &mut conn.timer,
-            deadline,
-            TimerEvent::Socket(token),
-        );
-        core.app.counters.upstream_requests_in_flight += 1;
-        self.on_event(core, registry, token);
-    }
-
-    /// A readiness event (or a direct nudge) for an upstream socket.
-    pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
-        let Some(conn) = core.sockets.upstream_mut(token) else {
-            return;
-        };
-        let u = conn.upstream;
-        let was_connecting = conn.phase == ConnPhase::Connecting;
-        let outcome = conn.drive(&mut self.scratch);
-        if was_connecting && conn.phase != ConnPhase::Connecting && conn.phase != ConnPhase::Idle {
-            if let Some(job) = &self.jobs[u] {
-                rearm(
-                    &mut core.timers,
-                    &mut conn.timer,
-                    job.request_deadline,
-                    TimerEvent::Socket(token),
-                );
+        }
+        for u in 0..n {
+            if core.app.upstreams[u].addr.is_none() {
+                self.request_resolve(core, u);
             }
         }
-        match outcome {
-            ConnOutcome::Pending => {}
-            ConnOutcome::IdleClosed => {
-                self.close_conn(core, u);
-                self.pump(core, registry);
-            }
-            ConnOutcome::Response(response) => {
-                request_ended(&mut core.app.counters);
-                disarm(&mut core.timers, &mut conn.timer);
-                if !response.keep_alive {
-                    self.close_conn(core, u);
-                }
-                let Some(job) = self.jobs[u].as_mut() else {
-                    self.park(core, u);
-                    return;
-                };
-                match job.seq.on_response(response) {
-                    Next::Request(_) => self.continue_job(core, registry, u),
-                    Next::Done => self.finish_job(core, registry, u),
-                }
-            }
-            ConnOutcome::Failed {
-                kind,
-                detail,
-                retryable,
-            } => {
-                request_ended(&mut core.app.counters);
-                self.close_conn(core, u);
-                let retry = retryable
-                    && self.jobs[u]
-                        .as_ref()
-                        .is_some_and(|j| j.retried != Some(j.seq.step()));
-                if retry {
-                    if let Some(job) = self.jobs[u].as_mut() {
-                        job.retried = Some(job.seq.step());
-                    }
-                    tracing::debug!(
-                        upstream = u,
-                        "stale keep-alive connection ({detail}); retrying once"
-                    );
-                    self.waiting.push_front(u);
-                    self.pump(core, registry);
-                } else {
-                    self.step_failed(core, registry, u, kind, detail);
-                }
-            }
-        }
-    }
-
-    /// A socket deadline fired.
-    pub fn on_deadline(
-        &mut self,
-        core: &mut Core,
-        registry: &Registry,
-        token: Token,
-        handle: TimerHandle,
-    ) {
-        if !core.sockets.claim_deadline(token, handle) {
-            return;
-        }
-        let Some(conn) = core.sockets.upstream_mut(token) else {
-            return;
-        };
-        let u = conn.upstream;
-        let connecting = conn.phase == ConnPhase::Connecting;
-        request_ended(&mut core.app.counters);
-        self.close_conn(core, u);
-        let (kind, detail) = if connecting {
-            (
-                UpstreamErrorKind::ConnectTimeout,
-                format!("no connection within {} ms", self.cfg.connect_timeout_ms),
-            )
-        } else {
-            (
-                UpstreamErrorKind::RequestTimeout,
-                format!("no complete response within {} ms", self.cfg.timeout_ms),
-            )
-        };
-        self.step_failed(core, registry, u, kind, detail);
-    }
-
-    fn step_failed(
-        &mut self,
-        core: &mut Core,
-        registry: &Registry,
-        u: usize,
-        kind: UpstreamErrorKind,
-        detail: String,
-    ) {
-        let Some(job) = self.jobs[u].as_mut() else {
-            return;
-        };
-        let path = job.seq.step().path();
-        match job.seq.on_failure(kind, format!("{detail} ({path})")) {
-            Next::Request(_) => self.continue_job(core, registry, u),
-            Next::Done => self.finish_job(core, registry, u),
-        }
-    }
-
-    /// Sends the job's next request on its socket, or queues it for one (first in line).
-    fn continue_job(&mut self, core: &mut Core, registry: &Registry, u: usize) {
-        match self.conns[u] {
-            Some(token) => self.send_request(core, registry, u, token),
-            None => {
-                self.waiting.push_front(u);
-                self.pump(core, registry);
-            }
-        }
-    }
-
-    /// Keeps an idle socket for the next round (it may be closed to make room).
-    fn park(&mut self, _core: &mut Core, u: usize) {
-        if self.conns[u].is_some() && !self.idle.contains(&u) {
-            self.idle.push_back(u);
-        }
-    }
-
-    fn finish_job(&mut self, core: &mut Core, registry: &Registry, u: usize) {
-        let Some(job) = self.jobs[u].take() else {
-            return;
-        };
-        self.park(core, u);
-        let latency = core
-            .now
-            .saturating_sub(job.started_mono.unwrap_or(core.now));
-        let result = job.seq.finish();
-        let wall = core.wall_ms();
-        let cannot_connect = result.state.is_none()
-            && result.errors.iter().any(|(kind, _)| {
-                matches!(
-                    kind,
-                    UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
-                )
-            });
-        let vote = record_result(core, u, result, latency, wall);
-        if let (Some(round), Some(state)) =
-            (self.round.as_mut(), core.app.upstreams[u].state.as_ref())
-        {
-            let held = core
-                .app
-                .agreed
-                .as_ref()
-                .is_some_and(|a| Rc::ptr_eq(&a.state, state));
-            if vote.is_some() && !held {
-                round.newest_state = Some(state.clone());
-            }
-        }
-        if cannot_connect
-            && core.app.upstreams[u]
-                .spec
-                .target
-                .host
-                .parse::<std::net::IpAddr>()
-                .is_err()
-        {
-            // The name may point elsewhere now: look it up again, off the loop, keeping
-            // the current address until the answer arrives.
-            self.request_resolve(core, u);
-        }
-        if let Some(round) = self.round.as_mut() {
-            if let Some(vote) = vote {
-                round.votes.push(vote);
-            }
-            round.remaining -= 1;
-            if round.remaining == 0 {
-                self.end_round(core, registry);
-            }
-        }
-        self.pump(core, registry);
-    }
-
-    fn end_round(&mut self, core: &mut Core, registry: &Registry) {
-        let Some(round) = self.round.take() else {
-            return;
-        };
-        let wall = core.wall_ms();
-        let took = core.now.saturating_sub(round.started_mono);
-        let previous_error = core.app.last_error.clone();
-        let outcome = finish_round(
-            &mut core.app,
-            &round.polled,
-            &round.votes,
-            self.cfg.consensus,
-            wall,
-            took,
-        );
-        match outcome {
-            RoundOutcome::Agreed {
-                new_checkpoint: true,
-            } => {
-                if let Some(a) = &core.app.agreed {
-                    tracing::info!(
-                        justified_slot = a.candidate.justified_slot,
-                        finalized_slot = a.candidate.finalized_slot,
-                        agreeing = a.agreeing,
-                        responders = a.responders,
-                        identical = a.identical,
-                        "new agreed checkpoint"
-                    );
-                }
-            }
-            RoundOutcome::Agreed { .. } => {}
-            RoundOutcome::NoConsensus => {
-                // Warn when the situation changes; repeat it only at debug level.
-                if previous_error != core.app.last_error {
-                    tracing::warn!(
-                        responders = round.votes.len(),
-                        polled = round.polled.len(),
-                        last_error = core.app.last_error.as_deref().unwrap_or(""),
-                        "round without consensus"
-                    );
-                } else {
-                    tracing::debug!(
-                        responders = round.votes.len(),
-                        "round without consensus (unchanged)"
-                    );
-                }
-            }
-        }
-        if let Some(specs) = self.pending_reload.take() {
-            self.apply_reload(core, specs);
-        }
-        let at = self.next_tick.max(core.now);
-        self.tick_timer = Some(core.timers.insert(at, TimerEvent::RoundTick));
-        let _ = registry;
+        core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
     }
 
     /// Closes every upstream socket (shutdown).
@@ -575,9 +456,12 @@ impl Engine {
     }
 }
 
-/// One upstream request is no longer in flight.
-fn request_ended(counters: &mut crate::app::Counters) {
-    counters.upstream_requests_in_flight = counters.upstream_requests_in_flight.saturating_sub(1);
+/// The time of an input to the scheduler.
+fn now_of(core: &Core) -> Now {
+    Now {
+        mono: core.now,
+        wall: core.wall_ms(),
+    }
 }
 
 /// Closes an upstream socket: disarms its deadline and drops it (closing the fd).

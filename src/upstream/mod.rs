@@ -1,12 +1,12 @@
-//! The upstream engine: a pure per-upstream poll sequence, the non-blocking socket shell
-//! of one upstream connection, the round scheduler with its socket pool, and the
-//! resolver that keeps name lookups off the event loop.
+//! The upstream side: the sans-io poll scheduler (`schedule`: rounds, votes, the
+//! verified bundle fetch, reload), the non-blocking socket shell of one upstream
+//! connection (`conn`), the engine that performs the scheduler's actions with sockets
+//! and timers, and the resolver that keeps name lookups off the event loop.
 
 pub mod conn;
 pub mod engine;
 pub mod poll;
-pub mod reconfigure;
-mod record;
 pub mod resolver;
+pub mod schedule;
 
 pub use engine::{Engine, EngineConfig};

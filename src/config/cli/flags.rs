@@ -24,6 +24,7 @@ pub(super) enum Id {
     WriteTimeoutMs,
     FdPressurePercent,
     HistoryLen,
+    SplitRetryMs,
     RequireIdenticalState,
 }
 
@@ -114,13 +115,15 @@ pub(super) const FLAGS: &[Flag] = &[
         "n", Literal("90"), "/healthz says fd_pressure above this % of the fd limit (1-100)"),
     flag(Id::HistoryLen, "history-len", "LEANPOINT_HISTORY_LEN", "n", Literal("64"),
         "Agreed checkpoints kept for /api/history"),
+    flag(Id::SplitRetryMs, "split-retry-ms", "LEANPOINT_SPLIT_RETRY_MS", "ms", Literal("1000"),
+        "Retry a round that ended split (answers, no majority) this soon (at most --poll-ms)"),
     Flag {
         id: Id::RequireIdenticalState,
         name: "require-identical-state",
         env: "LEANPOINT_REQUIRE_IDENTICAL_STATE",
         metavar: None,
         default: Literal("false"),
-        help: "Require byte-identical states in the majority (env: true/false/1/0)",
+        help: "Accepted for compatibility; always true now: the state served is the one whose root the majority agreed on",
     },
 ];
 

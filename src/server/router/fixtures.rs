@@ -2,10 +2,9 @@
 //! agreed and fresh, stale, and upstreams with errors.
 
 use crate::app::{
-    Agreed, AppState, HistoryEntry, RoundView, StateBlob, UpstreamError, UpstreamErrorKind,
+    Agreed, AppState, Blob, Bundle, HistoryEntry, RoundView, UpstreamError, UpstreamErrorKind,
 };
 use crate::config::{HttpUrl, UpstreamSpec};
-use crate::consensus::Candidate;
 use crate::fd_budget::FdBudget;
 use crate::lean::ssz::StateSummary;
 use crate::lean::Checkpoint;
@@ -48,46 +47,60 @@ pub fn fresh_app(names: &[&str]) -> AppState {
     AppState::new(specs, STALE_MS, 16, budget(), 90)
 }
 
-pub fn blob(slot: u64) -> Rc<StateBlob> {
-    let mut bytes = vec![0u8; 300];
-    bytes[..8].copy_from_slice(&slot.to_le_bytes());
+/// The agreed finalized checkpoint of `agreed_app`.
+pub const FINALIZED: Checkpoint = Checkpoint {
+    slot: 100,
+    root: [0xbb; 32],
+};
+/// The reported justified checkpoint of `agreed_app`.
+pub const JUSTIFIED: Checkpoint = Checkpoint {
+    slot: 101,
+    root: [0xaa; 32],
+};
+
+/// A bundle of `checkpoint` with made-up bytes (routing does not verify).
+pub fn bundle(checkpoint: Checkpoint) -> Rc<Bundle> {
+    let mut state = vec![0u8; 300];
+    state[..8].copy_from_slice(&checkpoint.slot.to_le_bytes());
     let summary = StateSummary {
         genesis_time: 1_700_000_000,
-        slot,
+        slot: checkpoint.slot,
         latest_justified: Checkpoint {
-            slot: slot + 1,
+            slot: checkpoint.slot - 1,
             root: [0x11; 32],
         },
         latest_finalized: Checkpoint {
-            slot,
+            slot: checkpoint.slot - 2,
             root: [0x22; 32],
         },
     };
-    Rc::new(StateBlob::new(bytes, summary))
+    let state_root = [0x5e; 32];
+    Rc::new(Bundle {
+        checkpoint,
+        block: Rc::new(Blob::new(vec![7u8; 120], [0xb1; 32])),
+        state: Rc::new(Blob::new(state, state_root)),
+        block_root: checkpoint.root,
+        state_root,
+        summary,
+        from: "zeam_0".to_string(),
+        verified_ms: NOW - 900,
+    })
 }
 
-/// Three upstreams, the last round agreed at `NOW - 1000` on justified 101 / finalized
-/// 100 (2 of 3 agreeing), one upstream failing, two history entries.
+/// Three upstreams, the last round agreed at `NOW - 1000` on finalized 100 / justified
+/// 101 (2 of 3 agreeing) with its bundle verified, one upstream failing, two history
+/// entries.
 pub fn agreed_app() -> AppState {
     let mut app = fresh_app(&["zeam_0", "ream_0", "qlean_0"]);
-    let state = blob(100);
-    let candidate = Candidate {
-        justified_slot: 101,
-        justified_root: Some([0xaa; 32]),
-        finalized_slot: 100,
-    };
     for u in app.upstreams.iter_mut().take(2) {
         u.healthy = true;
         u.last_success_ms = Some(NOW - 1000);
-        u.last_justified = Some(Checkpoint {
-            slot: 101,
-            root: [0xaa; 32],
-        });
+        u.last_justified = Some(JUSTIFIED);
         u.justified_from_endpoint = true;
-        u.last_finalized_slot = Some(100);
+        u.finalized = Some(FINALIZED);
+        u.serves_fork_choice = Some(true);
         u.head_slot = Some(103);
         u.last_latency_ms = Some(12);
-        u.state = Some(Rc::clone(&state));
     }
     app.upstreams[0].fork_choice = Some(Rc::from(&b"{\"nodes\":[]}"[..]));
     app.upstreams[0].addr = Some("127.0.0.1:5052".parse().unwrap());
@@ -115,31 +128,34 @@ pub fn agreed_app() -> AppState {
     app.counters.rounds = 9;
     app.counters.last_round_ms = 37;
     app.history.push_back(HistoryEntry {
-        candidate: Candidate {
-            justified_slot: 97,
-            justified_root: None,
-            finalized_slot: 96,
+        finalized: Checkpoint {
+            slot: 96,
+            root: [0x33; 32],
         },
-        state_digest: [0x33; 32],
+        justified: Checkpoint {
+            slot: 97,
+            root: [0x34; 32],
+        },
         first_agreed_ms: NOW - 60_000,
         agreeing: 3,
         responders: 3,
     });
     app.history.push_back(HistoryEntry {
-        candidate,
-        state_digest: state.digest,
+        finalized: FINALIZED,
+        justified: JUSTIFIED,
         first_agreed_ms: NOW - 5000,
         agreeing: 2,
         responders: 2,
     });
     app.agreed = Some(Agreed {
-        candidate,
-        state,
+        finalized: FINALIZED,
+        justified: JUSTIFIED,
         first_agreed_ms: NOW - 5000,
-        agreeing: 2,
+        members: vec![0, 1],
         responders: 2,
-        identical: 2,
     });
+    app.bundle = Some(bundle(FINALIZED));
+    app.fork_choice_from = Some(0);
     app
 }
 

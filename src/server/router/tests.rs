@@ -45,6 +45,7 @@ enum T {
     OptStr,
     OptU64,
     OptI64,
+    OptBool,
     Obj,
 }
 
@@ -57,6 +58,7 @@ fn check_type(key: &str, v: &Value, t: T) {
         T::OptStr => v.is_string() || v.is_null(),
         T::OptU64 => v.is_u64() || v.is_null(),
         T::OptI64 => v.is_i64() || v.is_null(),
+        T::OptBool => v.is_boolean() || v.is_null(),
         T::Obj => v.is_object(),
     };
     assert!(ok, "`{key}` = {v} is not {t:?}");
@@ -86,7 +88,11 @@ const STATUS_CONTRACT: &[(&str, T)] = &[
 ];
 const STATUS_ADDITIVE: &[(&str, T)] = &[
     ("justified_root", T::OptStr),
-    ("state_digest", T::OptStr),
+    ("finalized_root", T::OptStr),
+    ("bundle_verified", T::Bool),
+    ("bundle_slot", T::OptU64),
+    ("block_root", T::OptStr),
+    ("state_root", T::OptStr),
     ("first_agreed_ms", T::OptI64),
     ("agreeing_upstreams", T::U64),
     ("responding_upstreams", T::U64),
@@ -108,8 +114,18 @@ fn status_with_agreement() {
     assert_eq!(v["error_count"], 4);
     assert!(v["last_error"].is_null());
     assert_eq!(v["justified_root"], format!("0x{}", "aa".repeat(32)));
-    let digest = app.agreed.as_ref().unwrap().state.digest;
-    assert_eq!(v["state_digest"], crate::lean::root_hex(&digest));
+    assert_eq!(v["finalized_root"], format!("0x{}", "bb".repeat(32)));
+    assert_eq!(v["bundle_verified"], true);
+    assert_eq!(v["bundle_slot"], 100);
+    assert_eq!(v["block_root"], format!("0x{}", "bb".repeat(32)));
+    assert_eq!(v["state_root"], format!("0x{}", "5e".repeat(32)));
+    // A newer agreed checkpoint whose bundle is still on its way.
+    let mut app = agreed_app();
+    if let Some(a) = app.agreed.as_mut() {
+        a.finalized.slot = 104;
+    }
+    let v = json(&get(&app, "/status"));
+    assert_eq!((v["bundle_verified"].clone(), v["bundle_slot"].clone()), (false.into(), 100.into()));
 }
 
 #[test]
@@ -157,7 +173,10 @@ const UPSTREAM_ADDITIVE: &[(&str, T)] = &[
     ("head_slot", T::OptU64),
     ("last_justified_root", T::OptStr),
     ("justified_from_endpoint", T::Bool),
-    ("state_digest", T::OptStr),
+    ("finalized_root", T::OptStr),
+    ("serves_fork_choice", T::OptBool),
+    ("last_mismatch", T::OptStr),
+    ("last_mismatch_ms", T::OptI64),
     ("address", T::OptStr),
     ("errors_by_kind", T::Obj),
 ];
@@ -169,8 +188,12 @@ const CONSENSUS_CONTRACT: &[(&str, T)] = &[
 ];
 const CONSENSUS_ADDITIVE: &[(&str, T)] = &[
     ("agreeing_upstreams", T::U64),
-    ("identical_state_upstreams", T::U64),
-    ("state_digest", T::OptStr),
+    ("finalized_slot", T::OptU64),
+    ("finalized_root", T::OptStr),
+    ("bundle_verified", T::Bool),
+    ("bundle_slot", T::OptU64),
+    ("block_root", T::OptStr),
+    ("state_root", T::OptStr),
 ];
 
 #[test]
@@ -191,6 +214,9 @@ fn upstreams_with_errors() {
     assert_eq!(ok["last_justified_slot"], 101);
     assert_eq!(ok["last_finalized_slot"], 100);
     assert_eq!(ok["address"], "127.0.0.1:5052");
+    assert_eq!(ok["finalized_root"], format!("0x{}", "bb".repeat(32)));
+    assert_eq!(ok["serves_fork_choice"], true);
+    assert!(ok["last_mismatch"].is_null());
     assert_eq!(ok["errors_by_kind"], serde_json::json!({}));
     let bad = &ups[2];
     assert_eq!(bad["healthy"], false);
@@ -243,9 +269,9 @@ fn history_is_newest_first() {
     assert_eq!(h.len(), 2);
     let shape = &[
         ("justified_slot", T::U64),
-        ("justified_root", T::OptStr),
+        ("justified_root", T::Str),
         ("finalized_slot", T::U64),
-        ("state_digest", T::Str),
+        ("finalized_root", T::Str),
         ("first_agreed_ms", T::I64),
         ("agreeing_upstreams", T::U64),
         ("responding_upstreams", T::U64),
@@ -255,8 +281,7 @@ fn history_is_newest_first() {
     }
     assert_eq!(h[0]["justified_slot"], 101);
     assert_eq!(h[1]["justified_slot"], 97);
-    assert!(h[1]["justified_root"].is_null());
-    assert_eq!(h[1]["state_digest"], format!("0x{}", "33".repeat(32)));
+    assert_eq!(h[1]["finalized_root"], format!("0x{}", "33".repeat(32)));
     let empty = json(&get(&fresh_app(&["a"]), "/api/history"));
     assert_eq!(empty, serde_json::json!({"history": []}));
 }
@@ -312,45 +337,85 @@ fn healthz_checks_in_order() {
     assert_eq!(body(&ok, 1000), (503, "fd_pressure\n".into()));
     assert_eq!(body(&fresh_app(&[]), 10), (503, "no_upstreams\n".into()));
     assert_eq!(body(&fresh_app(&["a"]), 10), (503, "no_upstreams\n".into()));
-    let mut none_responded = agreed_app();
+    // A fresh agreement stays ok through a split or silent round (health does not flap).
+    let mut split = agreed_app();
+    split.round.has_consensus = false;
+    assert_eq!(body(&split, 10), (200, "ok\n".into()));
+    split.round.responding_upstreams = 0;
+    assert_eq!(body(&split, 10), (200, "ok\n".into()));
+    // Once it is not fresh, the reason is what the last round saw.
+    let mut none_responded = stale_app();
     none_responded.round.responding_upstreams = 0;
-    none_responded.round.has_consensus = false;
     assert_eq!(body(&none_responded, 10), (503, "no_upstreams\n".into()));
-    assert_eq!(body(&stale_app(), 1000), (503, "no_consensus\n".into()));
+    assert_eq!(body(&stale_app(), 10), (503, "no_consensus\n".into()));
     let mut stale = stale_app();
     stale.round.has_consensus = true;
-    assert_eq!(body(&stale, 1000), (503, "stale\n".into()));
+    assert_eq!(body(&stale, 10), (503, "stale\n".into()));
 }
 
 #[test]
-fn finalized_state_served_shared_with_etag() {
+fn finalized_block_and_state_served_shared_with_etag_and_roots() {
     let app = agreed_app();
-    let state = &app.agreed.as_ref().unwrap().state;
-    let r = get(&app, "/lean/v0/states/finalized");
-    assert_eq!(r.status, 200);
-    assert_eq!(r.content_type, OCTET_STREAM);
-    assert_eq!(r.header("ETag"), Some(state.etag.as_str()));
-    assert_eq!(r.header("Cache-Control"), Some("public, max-age=1"));
-    match &r.body {
-        Body::State(s) => assert!(Rc::ptr_eq(s, state)),
-        other => panic!("not shared: {other:?}"),
+    let bundle = app.bundle.clone().unwrap();
+    for (path, blob) in [
+        ("/lean/v0/states/finalized", &bundle.state),
+        ("/lean/v0/blocks/finalized", &bundle.block),
+    ] {
+        let r = get(&app, path);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.content_type, OCTET_STREAM);
+        assert_eq!(r.header("ETag"), Some(blob.etag.as_str()));
+        assert_eq!(r.header("Cache-Control"), Some("public, max-age=1"));
+        assert_eq!(
+            r.header("Eth-Consensus-Block-Root"),
+            Some(format!("0x{}", "bb".repeat(32)).as_str())
+        );
+        assert_eq!(
+            r.header("Eth-Consensus-State-Root"),
+            Some(format!("0x{}", "5e".repeat(32)).as_str())
+        );
+        match &r.body {
+            Body::Blob(s) => assert!(Rc::ptr_eq(s, blob)),
+            other => panic!("not shared: {other:?}"),
+        }
+        assert_eq!(r.body.as_slice(), &blob.bytes[..]);
+        let head = route(
+            RouteInput {
+                method: Method::Head,
+                target: path,
+                if_none_match: None,
+            },
+            &ctx(&app),
+        );
+        assert_eq!((head.status, head.body.len()), (200, blob.bytes.len()));
     }
-    assert_eq!(r.body.as_slice(), &state.bytes[..]);
-    let head = route(
-        RouteInput {
-            method: Method::Head,
-            target: "/lean/v0/states/finalized",
-            if_none_match: None,
-        },
-        &ctx(&app),
-    );
-    assert_eq!((head.status, head.body.len()), (200, state.bytes.len()));
+    assert_ne!(bundle.state.etag, bundle.block.etag);
+}
+
+#[test]
+fn the_previous_bundle_is_served_while_the_next_is_fetched() {
+    let mut app = agreed_app();
+    if let Some(a) = app.agreed.as_mut() {
+        a.finalized = crate::lean::Checkpoint {
+            slot: 104,
+            root: [0xcc; 32],
+        };
+    }
+    for path in ["/lean/v0/states/finalized", "/lean/v0/blocks/finalized"] {
+        let r = get(&app, path);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("Eth-Consensus-Block-Root"),
+            Some(format!("0x{}", "bb".repeat(32)).as_str()),
+            "{path} serves the verified pair, not the newer unverified checkpoint"
+        );
+    }
 }
 
 #[test]
 fn finalized_state_conditional_requests() {
     let app = agreed_app();
-    let etag = app.agreed.as_ref().unwrap().state.etag.clone();
+    let etag = app.bundle.as_ref().unwrap().state.etag.clone();
     let bare = etag.trim_matches('"').to_string();
     for inm in [
         etag.clone(),
@@ -373,16 +438,27 @@ fn finalized_state_conditional_requests() {
 
 #[test]
 fn finalized_state_failures() {
-    let r = get(&fresh_app(&["a"]), "/lean/v0/states/finalized");
-    assert_eq!((r.status, text(&r)), (503, "no_finalized_state\n"));
-    assert_eq!(r.content_type, TEXT_PLAIN);
-    let r = get(&stale_app(), "/lean/v0/states/finalized");
-    assert_eq!((r.status, text(&r)), (503, "stale\n"));
-    // A stale state is not revalidated either.
-    let app = stale_app();
-    let etag = app.agreed.as_ref().unwrap().state.etag.clone();
-    let r = get_with(&app, "/lean/v0/states/finalized", Some(&etag));
-    assert_eq!(r.status, 503);
+    for path in ["/lean/v0/states/finalized", "/lean/v0/blocks/finalized"] {
+        let r = get(&fresh_app(&["a"]), path);
+        assert_eq!((r.status, text(&r)), (503, "no_finalized_state\n"));
+        assert_eq!(r.content_type, TEXT_PLAIN);
+        let r = get(&stale_app(), path);
+        assert_eq!((r.status, text(&r)), (503, "stale\n"));
+        // A stale state is not revalidated either.
+        let app = stale_app();
+        let etag = app.bundle.as_ref().unwrap().state.etag.clone();
+        let r = get_with(&app, path, Some(&etag));
+        assert_eq!(r.status, 503);
+    }
+}
+
+#[test]
+fn fork_choice_of_a_majority_member() {
+    let app = agreed_app();
+    let r = get(&app, "/lean/v0/fork_choice");
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"{\"nodes\":[]}"[..]));
+    let r = get(&fresh_app(&["a"]), "/lean/v0/fork_choice");
+    assert_eq!((r.status, text(&r)), (503, "no_fork_choice\n"));
 }
 
 #[test]
@@ -394,12 +470,6 @@ fn justified_checkpoint() {
     assert_eq!(v["root"], format!("0x{}", "aa".repeat(32)));
     let r = get(&fresh_app(&["a"]), "/lean/v0/checkpoints/justified");
     assert_eq!((r.status, text(&r)), (503, "no_finalized_state\n"));
-    let mut app = agreed_app();
-    if let Some(a) = app.agreed.as_mut() {
-        a.candidate.justified_root = None;
-    }
-    let r = get(&app, "/lean/v0/checkpoints/justified");
-    assert_eq!((r.status, text(&r)), (503, "no_justified_checkpoint\n"));
 }
 
 #[test]

@@ -1,0 +1,484 @@
+//! The poll scheduler as a sans-io state machine. Inputs: a tick, a reply, a failure,
+//! a reload, each with the time as a value; outputs: actions (send this request to that
+//! upstream, arm the next tick, remap the upstream set) for a thin shell to perform.
+//!
+//! Every round asks each upstream for its fork choice and justified checkpoint only
+//! (small JSON) and decides by strict majority on the finalized checkpoint. When the
+//! agreed finalized checkpoint differs from the verified bundle held, the block and the
+//! state are fetched from one member of the majority at a time and verified against the
+//! agreed root before they replace the bundle served. At most `pool` requests are in
+//! flight, at most one per upstream, and at most one bundle is being fetched.
+
+pub mod bundle;
+pub mod poll;
+pub mod reload;
+pub mod request;
+
+use self::bundle::{BundleFetch, Progress, Verified};
+use self::poll::{Next, Poll};
+pub use self::request::{Action, Now, Reply, Request};
+use crate::app::round::{finish_round, RoundOutcome};
+use crate::app::{AppState, Blob, Bundle, UpstreamError, UpstreamErrorKind};
+use crate::config::UpstreamSpec;
+use crate::consensus::Vote;
+use crate::lean::{root_hex, Checkpoint};
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// The scheduler's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchedulerConfig {
+    /// Interval between rounds.
+    pub poll_ms: u64,
+    /// Delay before retrying a round that ended split while upstreams answered.
+    pub split_retry_ms: u64,
+    /// Most requests in flight at once (the upstream socket pool).
+    pub pool: usize,
+}
+
+/// Why a request was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Poll,
+    Bundle,
+}
+
+/// The round in progress.
+#[derive(Debug)]
+struct Round {
+    started: u64,
+    polled: Vec<usize>,
+    remaining: usize,
+    votes: Vec<Vote>,
+}
+
+/// The scheduler.
+#[derive(Debug)]
+pub struct Scheduler {
+    cfg: SchedulerConfig,
+    polls: Vec<Option<Poll>>,
+    round: Option<Round>,
+    fetch: Option<BundleFetch>,
+    /// Members whose bundle failed verification for this checkpoint (not asked again
+    /// until the agreed checkpoint changes).
+    failed_for: Option<(Checkpoint, Vec<usize>)>,
+    /// Rotates the first member asked from one bundle fetch to the next.
+    rotation: usize,
+    /// Requests ready to send, in order.
+    queue: VecDeque<(usize, Request, Purpose)>,
+    /// Each upstream's request in flight.
+    outstanding: Vec<Option<(Request, Purpose)>>,
+    in_flight: usize,
+    /// Monotonic ms of the next regular round.
+    next_tick: u64,
+    pending_reload: Option<Vec<UpstreamSpec>>,
+    actions: Vec<Action>,
+}
+
+impl Scheduler {
+    /// A scheduler for `upstreams` upstreams; the first round is due at `now`.
+    pub fn new(cfg: SchedulerConfig, upstreams: usize, now: Now) -> Self {
+        Scheduler {
+            cfg: SchedulerConfig {
+                pool: cfg.pool.max(1),
+                ..cfg
+            },
+            polls: (0..upstreams).map(|_| None).collect(),
+            round: None,
+            fetch: None,
+            failed_for: None,
+            rotation: 0,
+            queue: VecDeque::new(),
+            outstanding: vec![None; upstreams],
+            in_flight: 0,
+            next_tick: now.mono,
+            pending_reload: None,
+            actions: vec![Action::ArmTick { at: now.mono }],
+        }
+    }
+
+    /// The actions produced since the last call, in order.
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Requests in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// The checkpoint whose bundle is being fetched, if any.
+    pub fn fetching(&self) -> Option<Checkpoint> {
+        self.fetch.as_ref().map(|f| f.target)
+    }
+
+    /// Whether a round is in progress.
+    pub fn round_in_progress(&self) -> bool {
+        self.round.is_some()
+    }
+
+    /// The tick armed last fired.
+    pub fn on_tick(&mut self, app: &mut AppState, now: Now) {
+        if self.round.is_none() && self.pending_reload.is_none() {
+            self.start_round(app, now);
+        }
+        self.settle(app, now);
+    }
+
+    /// A complete response to the request in flight to `upstream`.
+    pub fn on_reply(&mut self, app: &mut AppState, upstream: usize, reply: Reply, now: Now) {
+        let Some((request, purpose)) = self.take_outstanding(app, upstream) else {
+            return;
+        };
+        let fetched = &mut app.counters.fetched;
+        let bytes = reply.body_len as u64;
+        match request {
+            Request::ForkChoice | Request::Justified => fetched.json += bytes,
+            Request::VoteState => fetched.vote_states += bytes,
+            Request::Block => fetched.blocks += bytes,
+            Request::State => fetched.states += bytes,
+        }
+        match purpose {
+            Purpose::Poll => self.poll_reply(app, upstream, reply, now),
+            Purpose::Bundle => {
+                if let Some(fetch) = self.current_fetch(upstream, request) {
+                    let progress = fetch.on_reply(reply);
+                    self.on_progress(app, progress, now);
+                }
+            }
+        }
+        self.settle(app, now);
+    }
+
+    /// The request in flight to `upstream` failed (`detail` says how).
+    pub fn on_failure(
+        &mut self,
+        app: &mut AppState,
+        upstream: usize,
+        kind: UpstreamErrorKind,
+        detail: &str,
+        now: Now,
+    ) {
+        let Some((request, purpose)) = self.take_outstanding(app, upstream) else {
+            return;
+        };
+        let detail = format!("{detail} ({})", request.path());
+        match purpose {
+            Purpose::Poll => {
+                if let Some(poll) = self.polls.get_mut(upstream).and_then(Option::as_mut) {
+                    let failure = poll.fail(kind, detail);
+                    record_failure(app, upstream, failure, now);
+                    self.finish_poll(app, upstream, now);
+                }
+            }
+            Purpose::Bundle => {
+                if let Some(fetch) = self.current_fetch(upstream, request) {
+                    let progress = fetch.on_failure(kind, detail);
+                    self.on_progress(app, progress, now);
+                }
+            }
+        }
+        self.settle(app, now);
+    }
+
+    /// Replaces the upstream set as soon as nothing is in flight (at once if nothing
+    /// is): the round in progress and any bundle fetch are abandoned (the bundle held
+    /// keeps being served) and a new round starts.
+    pub fn reload(&mut self, app: &mut AppState, specs: Vec<UpstreamSpec>, now: Now) {
+        if self.in_flight > 0 {
+            tracing::info!(in_flight = self.in_flight, "reload waits for the requests in flight");
+        }
+        self.pending_reload = Some(specs);
+        self.settle(app, now);
+    }
+
+    fn take_outstanding(&mut self, app: &mut AppState, u: usize) -> Option<(Request, Purpose)> {
+        let taken = self.outstanding.get_mut(u)?.take()?;
+        self.in_flight -= 1;
+        if let Some(record) = app.upstreams.get_mut(u) {
+            record.in_flight = false;
+        }
+        Some(taken)
+    }
+
+    /// The fetch, if `upstream`'s `request` is the one it waits for.
+    fn current_fetch(&mut self, upstream: usize, request: Request) -> Option<&mut BundleFetch> {
+        self.fetch
+            .as_mut()
+            .filter(|f| f.current() == (upstream, request))
+    }
+
+    fn start_round(&mut self, app: &mut AppState, now: Now) {
+        if now.mono >= self.next_tick {
+            // A regular round (not an early retry): the schedule moves on.
+            self.next_tick = self
+                .next_tick
+                .max(now.mono.saturating_sub(self.cfg.poll_ms))
+                .saturating_add(self.cfg.poll_ms);
+        }
+        let n = app.upstreams.len();
+        for u in 0..n {
+            self.polls[u] = Some(Poll::default());
+            self.queue.push_back((u, Request::ForkChoice, Purpose::Poll));
+        }
+        self.round = Some(Round {
+            started: now.mono,
+            polled: (0..n).collect(),
+            remaining: n,
+            votes: Vec::new(),
+        });
+        if n == 0 {
+            self.end_round(app, now);
+        }
+    }
+
+    fn poll_reply(&mut self, app: &mut AppState, u: usize, reply: Reply, now: Now) {
+        let (Some(poll), Some(record)) = (
+            self.polls.get_mut(u).and_then(Option::as_mut),
+            app.upstreams.get_mut(u),
+        ) else {
+            return;
+        };
+        match poll.on_reply(record, reply) {
+            Ok(Next::Send(request)) => self.queue.push_front((u, request, Purpose::Poll)),
+            Ok(Next::Done) => self.finish_poll(app, u, now),
+            Err(failure) => {
+                record_failure(app, u, failure, now);
+                self.finish_poll(app, u, now);
+            }
+        }
+    }
+
+    fn finish_poll(&mut self, app: &mut AppState, u: usize, now: Now) {
+        let (Some(poll), Some(record)) = (
+            self.polls.get_mut(u).and_then(Option::take),
+            app.upstreams.get_mut(u),
+        ) else {
+            return;
+        };
+        let vote = poll.vote(u, record);
+        if vote.is_some() && !record.healthy && record.last_success_ms.is_some() {
+            tracing::info!(upstream = %record.spec.name, "upstream recovered");
+        }
+        record.healthy = vote.is_some();
+        record.last_latency_ms = poll.started.map(|s| now.mono.saturating_sub(s));
+        if vote.is_some() {
+            record.last_success_ms = Some(now.wall);
+        }
+        app.version += 1;
+        let Some(round) = self.round.as_mut() else {
+            return;
+        };
+        round.votes.extend(vote);
+        round.remaining -= 1;
+        if round.remaining == 0 {
+            self.end_round(app, now);
+        }
+    }
+
+    fn end_round(&mut self, app: &mut AppState, now: Now) {
+        let Some(round) = self.round.take() else {
+            return;
+        };
+        let took = now.mono.saturating_sub(round.started);
+        let previous_error = app.last_error.clone();
+        let outcome = finish_round(app, &round.polled, &round.votes, now.wall, took);
+        let mut at = self.next_tick;
+        match outcome {
+            RoundOutcome::Agreed { new_checkpoint } => {
+                if let (true, Some(a)) = (new_checkpoint, &app.agreed) {
+                    tracing::info!(
+                        finalized_slot = a.finalized.slot,
+                        finalized_root = %root_hex(&a.finalized.root),
+                        justified_slot = a.justified.slot,
+                        agreeing = a.agreeing(),
+                        responders = a.responders,
+                        "new agreed checkpoint"
+                    );
+                }
+                self.want_bundle(app);
+            }
+            RoundOutcome::NoConsensus => {
+                if previous_error != app.last_error {
+                    tracing::warn!(
+                        responders = round.votes.len(),
+                        polled = round.polled.len(),
+                        last_error = app.last_error.as_deref().unwrap_or(""),
+                        "round without consensus"
+                    );
+                }
+                if !round.votes.is_empty() {
+                    // Real nodes disagree for up to a second around each block.
+                    at = at.min(now.mono.saturating_add(self.cfg.split_retry_ms));
+                }
+            }
+        }
+        self.actions.push(Action::ArmTick {
+            at: at.max(now.mono),
+        });
+    }
+
+    /// Starts fetching the agreed checkpoint's bundle unless it is held or on its way.
+    fn want_bundle(&mut self, app: &AppState) {
+        let Some(agreed) = &app.agreed else {
+            return;
+        };
+        let target = agreed.finalized;
+        if app.bundle.as_ref().is_some_and(|b| b.checkpoint == target) {
+            self.fetch = None;
+            return;
+        }
+        if self.fetch.as_ref().is_some_and(|f| f.target == target) {
+            return;
+        }
+        if self.failed_for.as_ref().is_none_or(|(c, _)| *c != target) {
+            self.failed_for = Some((target, Vec::new()));
+        }
+        let skip = self.failed_for.as_ref().map_or(&[][..], |(_, s)| &s[..]);
+        self.fetch = BundleFetch::new(target, &agreed.members, skip, self.rotation);
+        self.rotation = self.rotation.wrapping_add(1);
+        match &self.fetch {
+            Some(fetch) => {
+                let (u, request) = fetch.current();
+                self.queue.push_back((u, request, Purpose::Bundle));
+            }
+            None => tracing::debug!(
+                slot = target.slot,
+                "every member served a bundle that failed verification"
+            ),
+        }
+    }
+
+    fn on_progress(&mut self, app: &mut AppState, progress: Progress, now: Now) {
+        match progress {
+            Progress::Send(u, request) => self.queue.push_front((u, request, Purpose::Bundle)),
+            Progress::Verified(verified) => {
+                self.fetch = None;
+                install(app, *verified, now);
+            }
+            Progress::Failed {
+                upstream,
+                failure,
+                next,
+            } => {
+                let verification = matches!(
+                    failure.0,
+                    UpstreamErrorKind::CheckpointMismatch
+                        | UpstreamErrorKind::UnknownLayout
+                        | UpstreamErrorKind::InvalidSsz
+                        | UpstreamErrorKind::TextInsteadOfSsz
+                );
+                if verification {
+                    app.counters.bundle_failures += 1;
+                    if let Some((_, skip)) = self.failed_for.as_mut() {
+                        skip.push(upstream);
+                    }
+                }
+                record_failure(app, upstream, failure, now);
+                match next {
+                    Some((u, request)) => self.queue.push_front((u, request, Purpose::Bundle)),
+                    None => {
+                        self.fetch = None;
+                        tracing::warn!("no member of the majority served a verifiable bundle this round");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a pending reload once idle, then sends what can be sent.
+    fn settle(&mut self, app: &mut AppState, now: Now) {
+        if self.in_flight == 0 {
+            if let Some(specs) = self.pending_reload.take() {
+                self.round = None;
+                self.fetch = None;
+                self.queue.clear();
+                let kept = reload::apply(app, specs);
+                let n = app.upstreams.len();
+                self.polls = (0..n).map(|_| None).collect();
+                self.outstanding = vec![None; n];
+                self.actions.push(Action::Remap { kept });
+                self.start_round(app, now);
+            }
+        }
+        self.dispatch(app, now);
+    }
+
+    /// Sends queued requests, in order, while the pool allows; an upstream with a
+    /// request in flight keeps its place in the queue.
+    fn dispatch(&mut self, app: &mut AppState, now: Now) {
+        if self.pending_reload.is_some() {
+            return;
+        }
+        let mut i = 0;
+        while self.in_flight < self.cfg.pool && i < self.queue.len() {
+            let Some(&(u, request, purpose)) = self.queue.get(i) else {
+                break;
+            };
+            if self.outstanding.get(u).is_none_or(Option::is_some) {
+                i += 1;
+                continue;
+            }
+            self.queue.remove(i);
+            self.outstanding[u] = Some((request, purpose));
+            self.in_flight += 1;
+            if let Some(record) = app.upstreams.get_mut(u) {
+                record.in_flight = true;
+            }
+            if let Some(poll) = self.polls.get_mut(u).and_then(Option::as_mut) {
+                poll.started.get_or_insert(now.mono);
+            }
+            self.actions.push(Action::Send {
+                upstream: u,
+                request,
+            });
+        }
+    }
+}
+
+/// Records a failure in the upstream's record (and logs it when its kind changes).
+fn record_failure(app: &mut AppState, u: usize, (kind, detail): (UpstreamErrorKind, String), now: Now) {
+    let Some(record) = app.upstreams.get_mut(u) else {
+        return;
+    };
+    let previous = record.last_error.as_ref().map(|e| e.kind);
+    if previous != Some(kind) || kind == UpstreamErrorKind::CheckpointMismatch {
+        tracing::warn!(upstream = %record.spec.name, kind = kind.as_str(), "{detail}");
+    }
+    record.record_error(UpstreamError {
+        kind,
+        detail,
+        at_ms: now.wall,
+    });
+    app.version += 1;
+}
+
+/// Makes a verified bundle the one served.
+fn install(app: &mut AppState, v: Verified, now: Now) {
+    let block_digest: [u8; 32] = Sha256::digest(&v.block).into();
+    let name = app
+        .upstreams
+        .get(v.upstream)
+        .map_or_else(String::new, |r| r.spec.name.clone());
+    tracing::info!(
+        slot = v.checkpoint.slot,
+        block_root = %root_hex(&v.checkpoint.root),
+        state_root = %root_hex(&v.state_roots.state_root),
+        state_bytes = v.state.len(),
+        from = %name,
+        "verified checkpoint bundle"
+    );
+    app.bundle = Some(Rc::new(Bundle {
+        checkpoint: v.checkpoint,
+        block: Rc::new(Blob::new(v.block, block_digest)),
+        state: Rc::new(Blob::new(v.state, v.state_roots.state_root)),
+        block_root: v.checkpoint.root,
+        state_root: v.state_roots.state_root,
+        summary: v.state_roots.summary,
+        from: name,
+        verified_ms: now.wall,
+    }));
+    app.counters.bundles_verified += 1;
+    app.version += 1;
+}
