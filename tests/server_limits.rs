@@ -28,10 +28,7 @@ const MIB: usize = 1024 * 1024;
 
 /// The fixtures with a 16 MiB state.
 fn big_data() -> NodeData {
-    NodeData {
-        state: big_state(16 * MIB),
-        ..NodeData::fixture()
-    }
+    NodeData::with_state(big_state(16 * MIB))
 }
 
 /// Sends `raw`, reads to the end (3 s cap): the one reply, and how the connection ended.

@@ -96,6 +96,12 @@ impl Engine {
                 }
             }
         }
+        // A new scheduler asks for its first tick only.
+        for action in engine.scheduler.take_actions() {
+            if let Action::ArmTick { at } = action {
+                rearm(&mut core.timers, &mut engine.tick_timer, at, TimerEvent::RoundTick);
+            }
+        }
         engine
     }
 

@@ -14,25 +14,65 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct NodeData {
     pub state: Vec<u8>,
+    pub block: Vec<u8>,
     pub justified: Vec<u8>,
     pub fork_choice: Vec<u8>,
 }
 
+/// The finalized root of the live fixtures (slot 18), as the fork choice spells it.
+pub const FIXTURE_FINALIZED_ROOT: &str =
+    "0x9f657880d54001cdfcd3cab094c0324a6d6d6e95f14a5426acb1098eeed0a8bf";
+
+/// Where `state_root` sits in a `SignedBlock`: after its two offsets (8 bytes) and the
+/// block's slot, proposer index and parent root.
+const BLOCK_STATE_ROOT_AT: usize = 8 + 8 + 8 + 32;
+
 impl NodeData {
-    /// The live fixtures.
+    /// The live fixtures: one consistent bundle (block, state, fork choice of slot 18).
     pub fn fixture() -> NodeData {
         NodeData {
             state: super::fixture("states_finalized.ssz"),
+            block: super::fixture("blocks_finalized.ssz"),
             justified: super::fixture("checkpoints_justified.body"),
             fork_choice: super::fixture("fork_choice.body"),
         }
     }
 
-    /// The fixtures with the justified root changed (a forked node).
+    /// A consistent bundle around `state` (the fixture's header, so slot 18): the fixture
+    /// block with its `state_root` set to `hash_tree_root(state)`, and the fork choice
+    /// naming that block's root as finalized.
+    pub fn with_state(state: Vec<u8>) -> NodeData {
+        let mut d = Self::fixture();
+        let roots = leanpoint::lean::lstar::state_roots(&state).expect("a valid lstar state");
+        let first_offset = u32::from_le_bytes(d.block[..4].try_into().unwrap()) as usize;
+        let at = first_offset + BLOCK_STATE_ROOT_AT - 8;
+        d.block[at..at + 32].copy_from_slice(&roots.state_root);
+        let block = leanpoint::lean::lstar::signed_block_roots(&d.block).expect("block");
+        assert_eq!(block.block_root, roots.block_root, "state header and block agree");
+        d.fork_choice = String::from_utf8_lossy(&d.fork_choice)
+            .replace(
+                FIXTURE_FINALIZED_ROOT,
+                &leanpoint::lean::root_hex(&roots.block_root),
+            )
+            .into_bytes();
+        d.state = state;
+        d
+    }
+
+    /// A node on another finalized checkpoint (its fork choice names another root).
     pub fn forked() -> NodeData {
         let mut d = Self::fixture();
-        let text = String::from_utf8_lossy(&d.justified).replace("0xd4", "0xee");
-        d.justified = text.into_bytes();
+        d.fork_choice = String::from_utf8_lossy(&d.fork_choice)
+            .replace("0x9f6578", "0xee6578")
+            .into_bytes();
+        d
+    }
+
+    /// A liar: the true block and fork choice, but a tampered state (one byte of its
+    /// genesis time changed: still a valid lstar layout, only the root gives it away).
+    pub fn tampered(&self) -> NodeData {
+        let mut d = self.clone();
+        d.state[0] ^= 0x01;
         d
     }
 }
@@ -213,6 +253,7 @@ fn read_request(stream: &mut TcpStream, stop: &AtomicBool, buf: &mut Vec<u8>) ->
 fn body_for(data: &NodeData, target: &str) -> Option<(&'static str, Vec<u8>)> {
     match target {
         "/lean/v0/states/finalized" => Some(("application/octet-stream", data.state.clone())),
+        "/lean/v0/blocks/finalized" => Some(("application/octet-stream", data.block.clone())),
         "/lean/v0/checkpoints/justified" => Some(("application/json", data.justified.clone())),
         "/lean/v0/fork_choice" => {
             Some(("application/json; charset=utf-8", data.fork_choice.clone()))
