@@ -4,8 +4,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use leanpoint::consensus::{decide, Vote};
-use leanpoint::lean::Checkpoint;
 use leanpoint::lean::ssz::{validate_state, FIXED_PART};
+use leanpoint::lean::Checkpoint;
 
 const LIVE_STATE: &[u8] = include_bytes!("../src/lean/testdata/states_finalized.ssz");
 
@@ -54,9 +54,7 @@ fn bench(c: &mut Criterion) {
     for n in [16, 1000] {
         let v = votes(n);
         assert!(decide(&v).is_some());
-        c.bench_function(&format!("decide/{n}"), |b| {
-            b.iter(|| decide(black_box(&v)))
-        });
+        c.bench_function(&format!("decide/{n}"), |b| b.iter(|| decide(black_box(&v))));
     }
     assert!(validate_state(LIVE_STATE).is_ok());
     c.bench_function("validate_state/live_1254B", |b| {

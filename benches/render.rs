@@ -3,9 +3,7 @@
 //! upstreams, and `/metrics` with 16 upstreams.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use leanpoint::app::{
-    Agreed, AppState, Blob, Bundle, RoundView, UpstreamError, UpstreamErrorKind,
-};
+use leanpoint::app::{Agreed, AppState, Blob, Bundle, RoundView, UpstreamError, UpstreamErrorKind};
 use leanpoint::config::{HttpUrl, UpstreamSpec};
 use leanpoint::fd_budget::FdBudget;
 use leanpoint::http1::request::Method;

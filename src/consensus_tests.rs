@@ -29,7 +29,10 @@ fn nobody_responded() {
 fn majority_of_one() {
     let d = decide(&[vote(3, 4, 1, 5, 2)]).unwrap();
     assert_eq!((d.finalized, d.justified), (cp(4, 1), cp(5, 2)));
-    assert_eq!((d.members.clone(), d.responders, d.agreeing()), (vec![3], 1, 1));
+    assert_eq!(
+        (d.members.clone(), d.responders, d.agreeing()),
+        (vec![3], 1, 1)
+    );
 }
 
 #[test]
@@ -42,7 +45,11 @@ fn half_is_not_a_majority() {
     ];
     assert_eq!(decide(&votes), None);
     // The same slot under another root is another candidate.
-    let votes = [vote(0, 4, 1, 5, 1), vote(1, 4, 1, 5, 1), vote(2, 4, 2, 5, 1)];
+    let votes = [
+        vote(0, 4, 1, 5, 1),
+        vote(1, 4, 1, 5, 1),
+        vote(2, 4, 2, 5, 1),
+    ];
     assert_eq!(decide(&votes).unwrap().members, vec![0, 1]);
 }
 

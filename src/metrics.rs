@@ -398,7 +398,12 @@ fn render_bundle_metrics(app: &AppState, out: &mut Vec<u8>) {
         c.bundle_failures,
     );
     let name = "leanpoint_upstream_fetched_bytes_total";
-    family(out, name, "Body bytes received from upstreams, by request.", Counter);
+    family(
+        out,
+        name,
+        "Body bytes received from upstreams, by request.",
+        Counter,
+    );
     for (what, n) in [
         ("json", c.fetched.json),
         ("block", c.fetched.blocks),

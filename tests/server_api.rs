@@ -30,6 +30,7 @@ const OPT_STR: Ty = Ty::Or(&Ty::Str, &Ty::Null);
 const OPT_U64: Ty = Ty::Or(&Ty::U64, &Ty::Null);
 const OPT_I64: Ty = Ty::Or(&Ty::I64, &Ty::Null);
 const OPT_ROOT: Ty = Ty::Or(&Ty::Root, &Ty::Null);
+const OPT_BOOL: Ty = Ty::Or(&Ty::Bool, &Ty::Null);
 
 fn has_type(v: &Value, ty: Ty) -> bool {
     match ty {
@@ -74,11 +75,15 @@ const STATUS_KEYS: &[(&str, Ty)] = &[
     ("error_count", Ty::U64),
     ("last_error", OPT_STR),
     ("justified_root", OPT_ROOT),
-    ("state_digest", OPT_ROOT),
+    ("finalized_root", OPT_ROOT),
     ("first_agreed_ms", OPT_I64),
     ("agreeing_upstreams", Ty::U64),
     ("responding_upstreams", Ty::U64),
     ("has_consensus", Ty::Bool),
+    ("bundle_verified", Ty::Bool),
+    ("bundle_slot", OPT_U64),
+    ("block_root", OPT_ROOT),
+    ("state_root", OPT_ROOT),
 ];
 
 const UPSTREAM_KEYS: &[(&str, Ty)] = &[
@@ -98,7 +103,10 @@ const UPSTREAM_KEYS: &[(&str, Ty)] = &[
     ("head_slot", OPT_U64),
     ("last_justified_root", OPT_ROOT),
     ("justified_from_endpoint", Ty::Bool),
-    ("state_digest", OPT_ROOT),
+    ("finalized_root", OPT_ROOT),
+    ("serves_fork_choice", OPT_BOOL),
+    ("last_mismatch", OPT_STR),
+    ("last_mismatch_ms", OPT_I64),
     ("address", OPT_STR),
     ("errors_by_kind", Ty::Obj),
 ];
@@ -109,15 +117,19 @@ const CONSENSUS_KEYS: &[(&str, Ty)] = &[
     ("consensus_threshold", Ty::U64),
     ("has_consensus", Ty::Bool),
     ("agreeing_upstreams", Ty::U64),
-    ("identical_state_upstreams", Ty::U64),
-    ("state_digest", OPT_ROOT),
+    ("finalized_slot", OPT_U64),
+    ("finalized_root", OPT_ROOT),
+    ("bundle_verified", Ty::Bool),
+    ("bundle_slot", OPT_U64),
+    ("block_root", OPT_ROOT),
+    ("state_root", OPT_ROOT),
 ];
 
 const HISTORY_KEYS: &[(&str, Ty)] = &[
     ("justified_slot", Ty::U64),
-    ("justified_root", OPT_ROOT),
+    ("justified_root", Ty::Root),
     ("finalized_slot", Ty::U64),
-    ("state_digest", Ty::Root),
+    ("finalized_root", Ty::Root),
     ("first_agreed_ms", Ty::I64),
     ("agreeing_upstreams", Ty::U64),
     ("responding_upstreams", Ty::U64),
@@ -311,8 +323,12 @@ fn before_any_agreement_the_failure_bodies_are_exact() {
         Some(format!("all upstreams failed: default ({url})").as_str())
     );
     assert_eq!(
-        (&v["justified_root"], &v["state_digest"]),
-        (&Value::Null, &Value::Null)
+        (
+            &v["justified_root"],
+            &v["finalized_root"],
+            &v["bundle_verified"]
+        ),
+        (&Value::Null, &Value::Null, &Value::Bool(false))
     );
 
     let healthz = lp.get("/healthz");
@@ -340,7 +356,12 @@ fn before_any_agreement_the_failure_bodies_are_exact() {
     assert_eq!(hist.json(), serde_json::json!({"history": []}));
     let ups = lp.get("/api/upstreams").json();
     assert_eq!(ups["consensus"]["has_consensus"], false);
-    assert_eq!(ups["consensus"]["state_digest"], Value::Null);
+    assert_eq!(ups["consensus"]["finalized_root"], Value::Null);
+    let block = lp.get("/lean/v0/blocks/finalized");
+    assert_eq!(
+        (block.status, block.text().as_str()),
+        (503, "no_finalized_state\n")
+    );
 }
 
 #[test]

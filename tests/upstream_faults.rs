@@ -20,8 +20,20 @@ fn kind_of(lp: &Leanpoint) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Polls one faulty upstream; asserts the error kind and flat fds over many rounds.
+/// Polls one faulty upstream; asserts the error kind and flat fds over many rounds, and
+/// that the rounds end without consensus.
 fn assert_fault(url: &str, expected_kind: &str, extra: &[&str]) {
+    let lp = assert_fault_kind(url, expected_kind, extra);
+    let status = lp.get("/status").json();
+    assert!(status["error_count"].as_u64().unwrap_or(0) >= 1);
+    assert!(status["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("all upstreams failed: default ("));
+}
+
+/// Polls one faulty upstream; asserts the error kind and flat fds over many rounds.
+fn assert_fault_kind(url: &str, expected_kind: &str, extra: &[&str]) -> Leanpoint {
     let mut args = vec![
         "--lean-url",
         url,
@@ -60,12 +72,7 @@ fn assert_fault(url: &str, expected_kind: &str, extra: &[&str]) {
     // listener + at most one upstream socket (the test's own requests are closed).
     assert!(max_sockets <= 2, "socket fds reached {max_sockets}");
     assert!(max_fds <= first + 1, "fds grew from {first} to {max_fds}");
-    let status = lp.get("/status").json();
-    assert!(status["error_count"].as_u64().unwrap_or(0) >= 1);
-    assert!(status["last_error"]
-        .as_str()
-        .unwrap_or("")
-        .starts_with("all upstreams failed: default ("));
+    lp
 }
 
 #[test]
@@ -140,8 +147,19 @@ fn status_404_500_503_are_bad_status() {
 
 #[test]
 fn text_instead_of_ssz_is_named() {
+    // Its fork choice is fine (it votes, so the rounds agree), but the block and state
+    // it serves are JSON: nothing is served, and the kind says why.
     let node = MockNode::start(Behavior::Text);
-    assert_fault(&node.url(), "text_instead_of_ssz", &[]);
+    let lp = assert_fault_kind(&node.url(), "text_instead_of_ssz", &[]);
+    let status = lp.get("/status").json();
+    assert_eq!(status["finalized_slot"], 18);
+    assert_eq!(status["bundle_verified"], false);
+    let state = lp.get("/lean/v0/states/finalized");
+    assert_eq!(
+        (state.status, state.text().as_str()),
+        (503, "no_finalized_state\n")
+    );
+    assert!(common::inbound::metric_of(&lp, "leanpoint_bundle_verification_failures_total") >= 1.0);
 }
 
 #[test]

@@ -70,12 +70,21 @@ pub fn finish_round(
     // Serve the fork choice of a member that has one, the same one while it stays.
     let has_fork_choice = |u: usize| {
         decision.members.contains(&u)
-            && app.upstreams.get(u).is_some_and(|r| r.fork_choice.is_some())
+            && app
+                .upstreams
+                .get(u)
+                .is_some_and(|r| r.fork_choice.is_some())
     };
     app.fork_choice_from = app
         .fork_choice_from
         .filter(|&u| has_fork_choice(u))
-        .or_else(|| decision.members.iter().copied().find(|&u| has_fork_choice(u)));
+        .or_else(|| {
+            decision
+                .members
+                .iter()
+                .copied()
+                .find(|&u| has_fork_choice(u))
+        });
     app.agreed = Some(Agreed {
         finalized: decision.finalized,
         justified,

@@ -248,7 +248,11 @@ fn build(
         DEFAULT_HISTORY_LEN,
     )?;
     let split_retry_ms = s
-        .read(Id::SplitRetryMs, Setting::positive_u64, DEFAULT_SPLIT_RETRY_MS)?
+        .read(
+            Id::SplitRetryMs,
+            Setting::positive_u64,
+            DEFAULT_SPLIT_RETRY_MS,
+        )?
         .min(poll_ms);
     let require_identical_state = s.read(Id::RequireIdenticalState, Setting::bool, false)?;
 

@@ -7,8 +7,8 @@ use super::render::{
 };
 use super::{dashboard, static_files};
 use crate::app::{AppState, Blob, Bundle};
-use crate::lean::root_hex;
 use crate::http1::request::Method;
+use crate::lean::root_hex;
 use crate::metrics;
 use std::path::Path;
 use std::rc::Rc;
@@ -186,12 +186,10 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
         }
         "/lean/v0/states/finalized" => finalized(input.if_none_match, ctx, |b| &b.state),
         "/lean/v0/blocks/finalized" => finalized(input.if_none_match, ctx, |b| &b.block),
-        "/lean/v0/fork_choice" => {
-            match app.fork_choice_from.and_then(|u| app.upstreams.get(u)) {
-                Some(record) => fork_choice_of(record),
-                None => Reply::text(503, b"no_fork_choice\n"),
-            }
-        }
+        "/lean/v0/fork_choice" => match app.fork_choice_from.and_then(|u| app.upstreams.get(u)) {
+            Some(record) => fork_choice_of(record),
+            None => Reply::text(503, b"no_fork_choice\n"),
+        },
         "/lean/v0/checkpoints/justified" => justified_checkpoint(app),
         "/lean/v0/health" => {
             if app.agreed.is_some() && !app.is_stale(ctx.now_ms) {

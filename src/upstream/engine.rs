@@ -99,7 +99,12 @@ impl Engine {
         // A new scheduler asks for its first tick only.
         for action in engine.scheduler.take_actions() {
             if let Action::ArmTick { at } = action {
-                rearm(&mut core.timers, &mut engine.tick_timer, at, TimerEvent::RoundTick);
+                rearm(
+                    &mut core.timers,
+                    &mut engine.tick_timer,
+                    at,
+                    TimerEvent::RoundTick,
+                );
             }
         }
         engine
@@ -117,9 +122,12 @@ impl Engine {
                     Action::Send { upstream, request } => {
                         self.send(core, registry, upstream, request)
                     }
-                    Action::ArmTick { at } => {
-                        rearm(&mut core.timers, &mut self.tick_timer, at, TimerEvent::RoundTick)
-                    }
+                    Action::ArmTick { at } => rearm(
+                        &mut core.timers,
+                        &mut self.tick_timer,
+                        at,
+                        TimerEvent::RoundTick,
+                    ),
                     Action::Remap { kept } => self.remap(core, &kept),
                 }
             }
@@ -141,16 +149,11 @@ impl Engine {
         self.perform(core, registry);
     }
 
-    fn fail(
-        &mut self,
-        core: &mut Core,
-        u: usize,
-        kind: UpstreamErrorKind,
-        detail: &str,
-    ) {
+    fn fail(&mut self, core: &mut Core, u: usize, kind: UpstreamErrorKind, detail: &str) {
         self.in_flight[u] = None;
         let now = now_of(core);
-        self.scheduler.on_failure(&mut core.app, u, kind, detail, now);
+        self.scheduler
+            .on_failure(&mut core.app, u, kind, detail, now);
         if matches!(
             kind,
             UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
@@ -406,7 +409,7 @@ impl Engine {
             self.resolve_pending[u] = false;
             match answer.result {
                 Ok(addr) => {
-                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved");
+                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved again");
                     record.addr = Some(addr);
                     self.resolve_error[u] = None;
                     core.app.version += 1;

@@ -149,33 +149,40 @@ pub fn metric_of(lp: &Leanpoint, name: &str) -> f64 {
     metric(&reply.text(), name).unwrap_or_else(|| panic!("metric {name} missing"))
 }
 
-/// A valid SSZ `State` of exactly `total` bytes (a multiple of 32 plus the fixture's
-/// tail): the fixture with its `historical_block_hashes` list grown to fill the size.
-/// The slots and checkpoints are the fixture's (finalized slot 18).
+/// A valid lstar `State` of exactly `total` bytes (at least the fixture's size): the
+/// fixture with its `historical_block_hashes` list grown toward its limit (2^18 roots,
+/// 8 MiB) and the rest of the size in its last field, the `justifications_validators`
+/// bitlist. The slots and checkpoints are the fixture's (finalized slot 18).
 pub fn big_state(total: usize) -> Vec<u8> {
     let fixture = NodeData::fixture().state;
     let offset = |i: usize| -> usize {
         let at = 208 + 4 * i;
         u32::from_le_bytes(fixture[at..at + 4].try_into().unwrap()) as usize
     };
-    let (first, second) = (offset(0), offset(1));
-    assert_eq!(first, 228, "fixture layout");
-    let tail = &fixture[second..];
-    let hashes = (total - 228 - tail.len()) / 32 * 32;
-    let shift = 228 + hashes;
+    assert_eq!(offset(0), 228, "fixture layout");
+    let history = &fixture[offset(0)..offset(1)];
+    let middle = &fixture[offset(1)..offset(4)];
+    let room = total - 228 - middle.len() - 1;
+    let hashes = (room / 32 * 32).min((1 << 18) * 32 - 32).max(history.len());
+    let bits = room - hashes;
     let mut state = Vec::with_capacity(total);
     state.extend_from_slice(&fixture[..228]);
     for i in 1..5 {
-        let moved = u32::try_from(offset(i) - second + shift).expect("offset fits u32");
+        let moved = offset(i) - offset(1) + 228 + hashes;
+        let moved = u32::try_from(moved).expect("offset fits u32");
         state[208 + 4 * i..212 + 4 * i].copy_from_slice(&moved.to_le_bytes());
     }
     state.extend((0..hashes).map(|i| (i % 251) as u8));
-    state.extend_from_slice(tail);
+    state.extend_from_slice(middle);
+    state.extend((0..bits).map(|i| (i % 241) as u8));
+    state.push(0x01);
+    assert_eq!(state.len(), total);
     state
 }
 
 /// A healthy mock node serving `data`, and a leanpoint (legacy `--lean-url` mode, upstream
-/// `default`) started with `args` that has agreed on it (finalized slot 18).
+/// `default`) started with `args` that has agreed on it (finalized slot 18) and verified
+/// its bundle.
 pub fn agreed(data: NodeData, args: &[&str]) -> (MockNode, Leanpoint) {
     let node = MockNode::start(Behavior::Healthy(data));
     let url = node.url();
@@ -183,7 +190,9 @@ pub fn agreed(data: NodeData, args: &[&str]) -> (MockNode, Leanpoint) {
     all.extend_from_slice(args);
     let lp = Leanpoint::start(&all);
     let status = lp.wait_for("/status", Duration::from_secs(15), |r| {
-        r.status == 200 && r.json()["finalized_slot"].as_u64() == Some(18)
+        r.status == 200
+            && r.json()["finalized_slot"].as_u64() == Some(18)
+            && r.json()["bundle_verified"] == true
     });
     assert_eq!(
         status.json()["finalized_slot"],

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -48,7 +48,10 @@ impl NodeData {
         let at = first_offset + BLOCK_STATE_ROOT_AT - 8;
         d.block[at..at + 32].copy_from_slice(&roots.state_root);
         let block = leanpoint::lean::lstar::signed_block_roots(&d.block).expect("block");
-        assert_eq!(block.block_root, roots.block_root, "state header and block agree");
+        assert_eq!(
+            block.block_root, roots.block_root,
+            "state header and block agree"
+        );
         d.fork_choice = String::from_utf8_lossy(&d.fork_choice)
             .replace(
                 FIXTURE_FINALIZED_ROOT,
@@ -81,6 +84,11 @@ impl NodeData {
 #[derive(Clone, Debug)]
 pub enum Behavior {
     Healthy(NodeData),
+    /// Healthy, serving whatever the shared data holds at each request (the test changes
+    /// it to move the chain on).
+    Live(Arc<Mutex<NodeData>>),
+    /// Healthy, but answers 404 on `/lean/v0/fork_choice` (a client without it).
+    NoForkChoice(NodeData),
     /// Healthy, but the state is sent chunked in 100-byte chunks and the connection closes after each response.
     ChunkedClose(NodeData),
     /// Accepts and reads, never answers.
@@ -101,7 +109,8 @@ pub enum Behavior {
     BadChunk,
     /// Answers every request with this status and a short text body.
     Status(u16),
-    /// Answers the state request with JSON text (200, application/json).
+    /// Answers the block and state requests with JSON text (200, application/json),
+    /// the fork choice and justified checkpoint truly.
     Text,
 }
 
@@ -266,6 +275,14 @@ fn body_for(data: &NodeData, target: &str) -> Option<(&'static str, Vec<u8>)> {
     }
 }
 
+/// Answers `target` from `data` (404 for anything else); false when the write failed.
+fn serve_data(stream: &mut TcpStream, data: &NodeData, target: &str) -> bool {
+    match body_for(data, target) {
+        Some((ct, body)) => respond(stream, 200, ct, &body).is_ok(),
+        None => respond(stream, 404, "text/plain", b"not found").is_ok(),
+    }
+}
+
 fn respond(stream: &mut TcpStream, status: u16, ctype: &str, body: &[u8]) -> std::io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
@@ -292,10 +309,21 @@ fn serve(
     while let Some(target) = read_request(&mut stream, &stop, &mut buf) {
         requests.fetch_add(1, Ordering::Relaxed);
         let ok = match &behavior {
-            Behavior::Healthy(data) => match body_for(data, &target) {
-                Some((ct, body)) => respond(&mut stream, 200, ct, &body).is_ok(),
-                None => respond(&mut stream, 404, "text/plain", b"not found").is_ok(),
-            },
+            Behavior::Healthy(data) => serve_data(&mut stream, data, &target),
+            Behavior::Live(shared) => {
+                let data = shared.lock().map(|d| d.clone());
+                match data {
+                    Ok(data) => serve_data(&mut stream, &data, &target),
+                    Err(_) => false,
+                }
+            }
+            Behavior::NoForkChoice(data) => {
+                if target.ends_with("/fork_choice") {
+                    respond(&mut stream, 404, "text/plain", b"not found").is_ok()
+                } else {
+                    serve_data(&mut stream, data, &target)
+                }
+            }
             Behavior::ChunkedClose(data) => {
                 let (ct, body) = body_for(data, &target).unwrap_or(("text/plain", b"nf".to_vec()));
                 let mut out = format!(
@@ -370,10 +398,10 @@ fn serve(
                 respond(&mut stream, *code, "text/plain", b"not ready").is_ok()
             }
             Behavior::Text => {
-                let body = if target.ends_with("/states/finalized") {
+                let body = if target.ends_with("/finalized") {
                     br#"{"error":"json instead of ssz","slot":18}"#.to_vec()
                 } else {
-                    NodeData::fixture().justified
+                    body_for(&NodeData::fixture(), &target).map_or_else(Vec::new, |b| b.1)
                 };
                 respond(&mut stream, 200, "application/json", &body).is_ok()
             }

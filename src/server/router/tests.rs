@@ -125,7 +125,10 @@ fn status_with_agreement() {
         a.finalized.slot = 104;
     }
     let v = json(&get(&app, "/status"));
-    assert_eq!((v["bundle_verified"].clone(), v["bundle_slot"].clone()), (false.into(), 100.into()));
+    assert_eq!(
+        (v["bundle_verified"].clone(), v["bundle_slot"].clone()),
+        (false.into(), 100.into())
+    );
 }
 
 #[test]

@@ -51,8 +51,17 @@ pub struct BundleFetch {
 impl BundleFetch {
     /// Starts with the members not in `skip`, the first one at `rotation` (modulo).
     /// None when no member is left to ask.
-    pub fn new(target: Checkpoint, members: &[usize], skip: &[usize], rotation: usize) -> Option<Self> {
-        let mut order: Vec<usize> = members.iter().copied().filter(|u| !skip.contains(u)).collect();
+    pub fn new(
+        target: Checkpoint,
+        members: &[usize],
+        skip: &[usize],
+        rotation: usize,
+    ) -> Option<Self> {
+        let mut order: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|u| !skip.contains(u))
+            .collect();
         if order.is_empty() {
             return None;
         }
@@ -69,7 +78,10 @@ impl BundleFetch {
 
     /// The request in progress: (upstream, request).
     pub fn current(&self) -> (usize, Request) {
-        (self.order.get(self.at).copied().unwrap_or(usize::MAX), self.step)
+        (
+            self.order.get(self.at).copied().unwrap_or(usize::MAX),
+            self.step,
+        )
     }
 
     /// Whether the fetch holds a block (memory accounting in tests).
@@ -140,7 +152,9 @@ impl BundleFetch {
                     Some(Err(e)) => {
                         return Err(layout_failure(&e, step, reply.content_type.as_deref()))
                     }
-                    None => return Err((UpstreamErrorKind::BadResponse, "state not hashed".into())),
+                    None => {
+                        return Err((UpstreamErrorKind::BadResponse, "state not hashed".into()))
+                    }
                 };
                 if state_roots.state_root != block_roots.state_root {
                     return Err(mismatch(format!(

@@ -187,7 +187,10 @@ impl Scheduler {
     /// keeps being served) and a new round starts.
     pub fn reload(&mut self, app: &mut AppState, specs: Vec<UpstreamSpec>, now: Now) {
         if self.in_flight > 0 {
-            tracing::info!(in_flight = self.in_flight, "reload waits for the requests in flight");
+            tracing::info!(
+                in_flight = self.in_flight,
+                "reload waits for the requests in flight"
+            );
         }
         self.pending_reload = Some(specs);
         self.settle(app, now);
@@ -220,7 +223,8 @@ impl Scheduler {
         let n = app.upstreams.len();
         for u in 0..n {
             self.polls[u] = Some(Poll::default());
-            self.queue.push_back((u, Request::ForkChoice, Purpose::Poll));
+            self.queue
+                .push_back((u, Request::ForkChoice, Purpose::Poll));
         }
         self.round = Some(Round {
             started: now.mono,
@@ -380,7 +384,9 @@ impl Scheduler {
                     Some((u, request)) => self.queue.push_front((u, request, Purpose::Bundle)),
                     None => {
                         self.fetch = None;
-                        tracing::warn!("no member of the majority served a verifiable bundle this round");
+                        tracing::warn!(
+                            "no member of the majority served a verifiable bundle this round"
+                        );
                     }
                 }
             }
@@ -438,7 +444,12 @@ impl Scheduler {
 }
 
 /// Records a failure in the upstream's record (and logs it when its kind changes).
-fn record_failure(app: &mut AppState, u: usize, (kind, detail): (UpstreamErrorKind, String), now: Now) {
+fn record_failure(
+    app: &mut AppState,
+    u: usize,
+    (kind, detail): (UpstreamErrorKind, String),
+    now: Now,
+) {
     let Some(record) = app.upstreams.get_mut(u) else {
         return;
     };

@@ -53,11 +53,7 @@ impl Poll {
     }
 
     /// A reply to the current step; writes what it learns into `record`.
-    pub fn on_reply(
-        &mut self,
-        record: &mut UpstreamRecord,
-        reply: Reply,
-    ) -> Result<Next, Failure> {
+    pub fn on_reply(&mut self, record: &mut UpstreamRecord, reply: Reply) -> Result<Next, Failure> {
         let step = self.step;
         if step == Request::ForkChoice && reply.status == 404 {
             record.serves_fork_choice = Some(false);
@@ -152,11 +148,7 @@ impl Poll {
 }
 
 /// The kind and detail of a state or block that did not parse.
-pub fn layout_failure(
-    e: &LayoutError,
-    request: Request,
-    content_type: Option<&str>,
-) -> Failure {
+pub fn layout_failure(e: &LayoutError, request: Request, content_type: Option<&str>) -> Failure {
     match e {
         LayoutError::Text => (
             UpstreamErrorKind::TextInsteadOfSsz,

@@ -39,7 +39,11 @@ pub fn apply(app: &mut AppState, specs: Vec<UpstreamSpec>) -> Vec<Option<usize>>
     }
     let new_index = |old_index: usize| kept.iter().position(|k| *k == Some(old_index));
     if let Some(agreed) = app.agreed.as_mut() {
-        agreed.members = agreed.members.iter().filter_map(|&u| new_index(u)).collect();
+        agreed.members = agreed
+            .members
+            .iter()
+            .filter_map(|&u| new_index(u))
+            .collect();
         agreed.members.sort_unstable();
     }
     app.fork_choice_from = app.fork_choice_from.and_then(new_index);
