@@ -7,30 +7,39 @@
 
 use std::sync::OnceLock;
 
-use sha2::digest::core_api::{Buffer, UpdateCore, VariableOutputCore};
 use sha2::digest::generic_array::GenericArray;
-use sha2::digest::Output;
-use sha2::{Digest, Sha256, Sha256VarCore};
 
 use crate::lean::Root;
 
 /// Levels a [`Merkleizer`] can hold: far more than any 2^64-chunk tree needs.
 const LEVELS: usize = 64;
 
+/// SHA-256 initial hash value (FIPS 180-4 §5.3.3).
+const IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// The padding block of every 64-byte message: `0x80`, zeros, and the bit length 512
+/// as a big-endian u64.
+const PAD: [u8; 64] = {
+    let mut p = [0u8; 64];
+    p[0] = 0x80;
+    p[62] = 0x02;
+    p
+};
+
 /// SHA-256 of one 64-byte message: the data block and the constant padding block go
-/// straight through the compression function (the hardware SHA path when the CPU has
-/// one), with no intermediate buffering.
+/// straight through `sha2::compress256` (the hardware SHA path when the CPU has one;
+/// a non-generic function, so it is optimised even in test builds).
 pub(crate) fn hash64(block: &[u8; 64]) -> Root {
-    let Ok(mut core) = Sha256VarCore::new(32) else {
-        // Unreachable (32 is a valid output size); the slow path gives the same hash.
-        return Sha256::digest(block).into();
-    };
-    let block: &GenericArray<u8, _> = block.into();
-    core.update_blocks(std::slice::from_ref(block));
-    let mut buffer = Buffer::<Sha256VarCore>::default();
-    let mut out = Output::<Sha256VarCore>::default();
-    core.finalize_variable_core(&mut buffer, &mut out);
-    out.into()
+    let mut state = IV;
+    let blocks = [GenericArray::from(*block), GenericArray::from(PAD)];
+    sha2::compress256(&mut state, &blocks);
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 /// The parent of two nodes: SHA-256 of their concatenation.

@@ -412,20 +412,28 @@ impl Scheduler {
     }
 
     /// Sends queued requests, in order, while the pool allows; an upstream with a
-    /// request in flight keeps its place in the queue.
+    /// request in flight keeps its place in the queue, and so does a bundle request
+    /// while another one (of a fetch given up for a newer checkpoint) is still
+    /// downloading: one bundle in flight at most.
     fn dispatch(&mut self, app: &mut AppState, now: Now) {
         if self.pending_reload.is_some() {
             return;
         }
+        let mut downloading = self
+            .outstanding
+            .iter()
+            .any(|o| matches!(o, Some((_, Purpose::Bundle))));
         let mut i = 0;
         while self.in_flight < self.cfg.pool && i < self.queue.len() {
             let Some(&(u, request, purpose)) = self.queue.get(i) else {
                 break;
             };
-            if self.outstanding.get(u).is_none_or(Option::is_some) {
+            let busy = self.outstanding.get(u).is_none_or(Option::is_some);
+            if busy || (purpose == Purpose::Bundle && downloading) {
                 i += 1;
                 continue;
             }
+            downloading |= purpose == Purpose::Bundle;
             self.queue.remove(i);
             self.outstanding[u] = Some((request, purpose));
             self.in_flight += 1;
