@@ -1,17 +1,21 @@
 //! `lean-devnet` end to end: leanpoint polling a simulated devnet (3 healthy nodes, one
 //! lagging, one silent) reaches agreement, follows the finalized slot as it advances and
-//! reports the faulty nodes; each fault profile behaves as named on the wire; flags;
-//! a thousand nodes in one process.
+//! reports the faulty nodes; each fault profile behaves as named on the wire; the
+//! checkpoint bundle passes the checks a leanSpec client makes (and the `liar`'s fails
+//! them); flags; a thousand nodes in one process.
 
 mod common;
 #[path = "devnet/harness.rs"]
 mod harness;
 
-use common::{http_get, Leanpoint};
+use common::{http_get, http_request, HttpReply, Leanpoint};
 use harness::{devnet_bin, Devnet};
 use leanpoint::lean::json::{parse_checkpoint, parse_fork_choice};
+use leanpoint::lean::lstar::{signed_block_roots, state_roots, BlockRoots, StateRoots};
 use leanpoint::lean::ssz::validate_state;
+use leanpoint::lean::{root_hex, Checkpoint};
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -169,9 +173,15 @@ fn each_profile_behaves_as_named() {
         health.text(),
         r#"{"status":"healthy","service":"lean-rpc-api"}"#
     );
+    let block = ssz_get(addr("node0"), BLOCK);
+    assert_eq!(block.status, 200);
     assert_eq!(
-        http_get(addr("node0"), "/lean/v0/blocks/finalized").status,
-        404
+        block.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(
+        signed_block_roots(&block.body).expect("a SignedBlock").slot,
+        17
     );
 
     // Forked: same slots, other roots. Lagging: three slots behind.
@@ -237,6 +247,272 @@ fn each_profile_behaves_as_named() {
     assert!(status.success(), "{status:?}");
 }
 
+const BLOCK: &str = "/lean/v0/blocks/finalized";
+const STATE: &str = "/lean/v0/states/finalized";
+const FORK_CHOICE: &str = "/lean/v0/fork_choice";
+const JUSTIFIED: &str = "/lean/v0/checkpoints/justified";
+
+/// `GET path` as a checkpoint-syncing client sends it (exactly
+/// `Accept: application/octet-stream`).
+fn ssz_get(addr: SocketAddr, path: &str) -> HttpReply {
+    http_request(
+        addr,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: t\r\nAccept: application/octet-stream\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    )
+}
+
+/// What a leanSpec client does with a checkpoint source: fetch the block, then the
+/// state, abort on a non-2xx, decode both, require `block.state_root ==
+/// hash_tree_root(state)`.
+fn checkpoint_sync(addr: SocketAddr) -> Result<(BlockRoots, StateRoots), String> {
+    let block = ssz_get(addr, BLOCK);
+    if !(200..300).contains(&block.status) {
+        return Err(format!("block: status {}", block.status));
+    }
+    let state = ssz_get(addr, STATE);
+    if !(200..300).contains(&state.status) {
+        return Err(format!("state: status {}", state.status));
+    }
+    let block = signed_block_roots(&block.body).map_err(|e| format!("block: {e:?}"))?;
+    let state = state_roots(&state.body).map_err(|e| format!("state: {e:?}"))?;
+    if block.state_root != state.state_root {
+        return Err(format!(
+            "block.state_root {} != hash_tree_root(state) {}",
+            root_hex(&block.state_root),
+            root_hex(&state.state_root)
+        ));
+    }
+    Ok((block, state))
+}
+
+fn fork_choice(addr: SocketAddr) -> serde_json::Value {
+    let reply = http_get(addr, FORK_CHOICE);
+    assert_eq!(reply.status, 200, "{addr}: {}", reply.text());
+    reply.json()
+}
+
+fn finalized_of(fc: &serde_json::Value) -> Checkpoint {
+    let body = serde_json::to_vec(fc).unwrap();
+    parse_fork_choice(&body).expect("fork choice").finalized
+}
+
+/// A devnet whose slots do not move during the test: head 20, finalized 17.
+fn still_devnet(profiles: &str) -> Devnet {
+    let nodes = profiles.split(',').count();
+    Devnet::start(
+        nodes,
+        &[
+            "--profiles",
+            profiles,
+            "--slot-ms",
+            "600000",
+            "--start-slot",
+            "20",
+        ],
+    )
+}
+
+#[test]
+fn healthy_nodes_serve_a_bundle_a_client_verifies() {
+    let devnet = still_devnet("healthy,healthy,forked");
+    let addr = |name: &str| devnet.node(name).addr;
+
+    let (block, state) = checkpoint_sync(addr("node0")).expect("a verified bundle");
+    let fc = fork_choice(addr("node0"));
+    let finalized = finalized_of(&fc);
+    assert_eq!(finalized.slot, 17);
+    assert_eq!(block.slot, 17);
+    assert_eq!(
+        block.block_root, finalized.root,
+        "block root = finalized root"
+    );
+    assert_eq!(
+        state.block_root, finalized.root,
+        "the state's header, its root filled in, hashes to the same root"
+    );
+    assert_eq!(state.summary.slot, 17);
+    assert_eq!(state.header_slot, 17);
+
+    // The fork choice is one chain of true roots from the finalized block to the head.
+    let nodes = fc["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 4);
+    assert_eq!(nodes[0]["root"], root_hex(&finalized.root));
+    assert_eq!(nodes[0]["parent_root"], root_hex(&block.parent_root));
+    for pair in nodes.windows(2) {
+        assert_eq!(pair[1]["parent_root"], pair[0]["root"]);
+    }
+    assert_eq!(fc["head"], nodes[3]["root"]);
+    assert_eq!(fc["justified"]["root"], nodes[1]["root"]);
+    let justified = parse_checkpoint(&http_get(addr("node0"), JUSTIFIED).body).unwrap();
+    assert_eq!(justified.slot, 18);
+    assert_eq!(fc["justified"]["root"], root_hex(&justified.root));
+
+    // HEAD: the same head, no body.
+    let head = http_request(
+        addr("node0"),
+        "HEAD /lean/v0/blocks/finalized HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        Some(
+            ssz_get(addr("node0"), BLOCK)
+                .body
+                .len()
+                .to_string()
+                .as_str()
+        )
+    );
+
+    // Another healthy node serves the same bytes; the forked one a bundle as consistent,
+    // of other roots at the same slot.
+    assert_eq!(
+        ssz_get(addr("node1"), BLOCK).body,
+        ssz_get(addr("node0"), BLOCK).body
+    );
+    assert_eq!(
+        ssz_get(addr("node1"), STATE).body,
+        ssz_get(addr("node0"), STATE).body
+    );
+    let (forked_block, forked_state) = checkpoint_sync(addr("node2")).expect("forked bundle");
+    let forked_finalized = finalized_of(&fork_choice(addr("node2")));
+    assert_eq!(forked_block.block_root, forked_finalized.root);
+    assert_eq!(forked_state.block_root, forked_finalized.root);
+    assert_eq!(forked_finalized.slot, 17);
+    assert_ne!(forked_finalized.root, finalized.root);
+}
+
+#[test]
+fn a_liar_serves_a_state_only_root_verification_catches() {
+    let devnet = still_devnet("healthy,liar");
+    let (honest, liar) = (devnet.node("node0").addr, devnet.node("node1").addr);
+
+    // Everything but the state is the truth.
+    for path in [BLOCK, FORK_CHOICE, JUSTIFIED, "/lean/v0/health"] {
+        let (a, b) = (ssz_get(honest, path), ssz_get(liar, path));
+        assert_eq!((a.status, b.status), (200, 200), "{path}");
+        assert_eq!(a.body, b.body, "{path}");
+    }
+    // The state: layout-valid, same slots and checkpoints, one byte off.
+    let (truth, lie) = (ssz_get(honest, STATE).body, ssz_get(liar, STATE).body);
+    assert_eq!(truth.len(), lie.len());
+    assert_eq!(truth.iter().zip(&lie).filter(|(a, b)| a != b).count(), 1);
+    assert_eq!(validate_state(&lie), validate_state(&truth));
+    let lie_roots = state_roots(&lie).expect("layout-valid");
+    assert_eq!(lie_roots.summary, state_roots(&truth).unwrap().summary);
+
+    // Only the roots give it away.
+    checkpoint_sync(honest).expect("the honest bundle verifies");
+    let err = checkpoint_sync(liar).expect_err("the lie is caught");
+    assert!(err.contains("block.state_root"), "{err}");
+    let finalized = finalized_of(&fork_choice(liar));
+    assert_ne!(lie_roots.block_root, finalized.root);
+}
+
+#[test]
+fn no_fork_choice_answers_404_there_and_the_rest_is_true() {
+    let devnet = still_devnet("healthy,no-fork-choice");
+    let (healthy, bare) = (devnet.node("node0").addr, devnet.node("node1").addr);
+
+    assert_eq!(http_get(bare, FORK_CHOICE).status, 404);
+    let head = http_request(
+        bare,
+        "HEAD /lean/v0/fork_choice HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(head.status, 404);
+    for path in [BLOCK, STATE, JUSTIFIED, "/lean/v0/health"] {
+        let (a, b) = (ssz_get(healthy, path), ssz_get(bare, path));
+        assert_eq!(b.status, 200, "{path}");
+        assert_eq!(a.body, b.body, "{path}");
+    }
+    // Without the fork choice, the finalized root comes from the state itself.
+    let (block, state) = checkpoint_sync(bare).expect("a verified bundle");
+    let finalized = finalized_of(&fork_choice(healthy));
+    assert_eq!(state.block_root, finalized.root);
+    assert_eq!(block.block_root, finalized.root);
+}
+
+#[test]
+fn a_late_node_sees_each_slot_late_ms_after_the_others() {
+    const SLOT_MS: u64 = 1000;
+    const LATE_MS: u64 = 700; // the default
+    let devnet = Devnet::start(
+        2,
+        &[
+            "--profiles",
+            "healthy,late",
+            "--slot-ms",
+            &SLOT_MS.to_string(),
+        ],
+    );
+    let (healthy, late) = (devnet.node("node0").addr, devnet.node("node1").addr);
+    // Finalized and justified from one answer (two could straddle a change).
+    let checkpoints = |addr| {
+        let reply = http_get(addr, FORK_CHOICE);
+        assert_eq!(reply.status, 200, "{addr}: {}", reply.text());
+        let fc = parse_fork_choice(&reply.body).expect("fork choice");
+        (fc.finalized, fc.justified)
+    };
+
+    // Samples of (late, then healthy), 10 ms apart, over four slots.
+    let mut behind = 0;
+    let mut level = 0;
+    let mut roots = std::collections::HashMap::new();
+    let mut advanced_at = std::collections::HashMap::new();
+    let mut delays = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(4 * SLOT_MS + 300) {
+        let (late_fin, late_just) = checkpoints(late);
+        let (fin, just) = checkpoints(healthy);
+        let now = Instant::now();
+        advanced_at.entry(fin.slot).or_insert(now);
+        roots.insert(fin.slot, fin.root);
+        roots.insert(just.slot, just.root);
+        if let Some(first) = advanced_at.get(&late_fin.slot) {
+            if !delays.iter().any(|(s, _)| *s == late_fin.slot) {
+                delays.push((late_fin.slot, now.duration_since(*first)));
+            }
+        }
+        assert!(
+            late_fin.slot <= fin.slot,
+            "late ahead: {late_fin:?} {fin:?}"
+        );
+        if late_fin.slot + 1 == fin.slot {
+            behind += 1;
+            assert_eq!(late_just.slot + 1, just.slot, "justified differs too");
+        } else if late_fin == fin {
+            level += 1;
+            assert_eq!(late_just, just);
+        }
+        // The late node's checkpoints are true roots of the same chain.
+        if let Some(root) = roots.get(&late_fin.slot) {
+            assert_eq!(*root, late_fin.root, "slot {}", late_fin.slot);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!("{behind} samples behind, {level} level; catch-up delays {delays:?}");
+    assert!(behind > 0 && level > 0, "behind {behind}, level {level}");
+    // About 70% of the samples fall in the late window (loose: the machine is shared).
+    let share = behind as f64 / (behind + level) as f64;
+    assert!(
+        (0.4..0.95).contains(&share),
+        "{share}: {behind} behind, {level} level"
+    );
+    // In some slot the late node caught up about LATE_MS after the healthy one advanced.
+    let late = Duration::from_millis(LATE_MS);
+    assert!(
+        delays
+            .iter()
+            .any(|(_, d)| *d + Duration::from_millis(150) >= late
+                && *d <= late + Duration::from_millis(300)),
+        "{delays:?}"
+    );
+}
+
 #[test]
 fn a_thousand_nodes_in_one_process() {
     let devnet = Devnet::start(1000, &["--slot-ms", "1000"]);
@@ -295,8 +571,13 @@ fn bad_flags_exit_2_naming_the_flag_and_help_exits_0() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        help.contains("--upstreams-out") && help.contains("silent"),
-        "{help}"
-    );
+    for word in [
+        "--upstreams-out",
+        "--late-ms",
+        "silent",
+        "liar",
+        "no-fork-choice",
+    ] {
+        assert!(help.contains(word), "{word}: {help}");
+    }
 }

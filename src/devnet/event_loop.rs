@@ -279,7 +279,12 @@ impl DevnetLoop {
         let Some(profile) = self.nodes.get(*node).map(|n| n.profile) else {
             return;
         };
-        let head = profile.head(self.head(), self.cfg.lag_slots);
+        let head = profile.head(
+            self.cache.params(),
+            self.now,
+            self.cfg.lag_slots,
+            self.cfg.late_ms,
+        );
         let bodies = self.cache.get(profile.fork(), head);
         let now = self.now;
         let Some(Entry::Conn { conn, .. }) = self.slots.get_mut(token) else {
@@ -297,7 +302,7 @@ impl DevnetLoop {
         let drive = conn.drive(DriveInput {
             now,
             limits: &self.limits,
-            handler: &mut |input| node::answer(&bodies, input),
+            handler: &mut |input| node::answer(&bodies, profile, input),
             date: None,
             scratch: &mut self.scratch,
         });

@@ -28,6 +28,8 @@ pub struct DevnetConfig {
     pub upstreams_out: Option<PathBuf>,
     /// Slots a `lagging` node trails the chain by.
     pub lag_slots: u64,
+    /// How long after the others a `late` node sees each new slot.
+    pub late_ms: u64,
     /// Delay of a `slow` node's answers.
     pub slow_ms: u64,
     /// Share of `flaky` connections reset.
@@ -86,6 +88,12 @@ const FLAGS: &[Flag] = &[
         "3",
         "slots a lagging node trails the chain by",
     ),
+    flag(
+        "late-ms",
+        "MS",
+        "700",
+        "how long after the others a late node sees each new slot",
+    ),
     flag("slow-ms", "MS", "2000", "delay of a slow node's answers"),
     flag(
         "flaky-percent",
@@ -125,10 +133,16 @@ pub fn usage() -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "  {:<24} print this help\n\nProfiles: {}.\n",
-        "--help",
-        Profile::names()
+        "  {:<24} print this help\n\nProfiles:\n",
+        "--help"
     ));
+    for p in Profile::ALL {
+        out.push_str(&format!("  {:<24} {}\n", p.name(), p.about()));
+    }
+    out.push_str(
+        "\nUnder /lean/v0/ every node serves health, blocks/finalized, states/finalized,\n\
+         checkpoints/justified and fork_choice, with true SSZ roots.\n",
+    );
     out
 }
 
@@ -256,6 +270,7 @@ fn build(given: &[(&'static Flag, String)]) -> Result<DevnetConfig, ConfigError>
         name_prefix,
         upstreams_out,
         lag_slots: number(given, "lag-slots", 0, 1 << 20)?,
+        late_ms: number(given, "late-ms", 0, 3_600_000)?,
         slow_ms: number(given, "slow-ms", 0, 3_600_000)?,
         flaky_percent: number(given, "flaky-percent", 0, 100)? as u8,
         seed: number(given, "seed", 0, u64::MAX)?,

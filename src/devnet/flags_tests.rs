@@ -31,8 +31,8 @@ fn defaults() {
     assert_eq!(c.name_prefix, "node");
     assert_eq!(c.upstreams_out, None);
     assert_eq!(
-        (c.lag_slots, c.slow_ms, c.flaky_percent, c.seed),
-        (3, 2000, 30, 1)
+        (c.lag_slots, c.late_ms, c.slow_ms, c.flaky_percent, c.seed),
+        (3, 700, 2000, 30, 1)
     );
 }
 
@@ -41,6 +41,8 @@ fn profiles_fill_up_with_healthy() {
     let c = run(&["--nodes", "5", "--profiles", "healthy,lagging, silent"]);
     use Profile::*;
     assert_eq!(c.profiles, [Healthy, Lagging, Silent, Healthy, Healthy]);
+    let c = run(&["--nodes", "4", "--profiles", "liar,no-fork-choice,late"]);
+    assert_eq!(c.profiles, [Liar, NoForkChoice, Late, Healthy]);
     let c = run(&["--nodes=1000"]);
     assert_eq!(c.profiles.len(), 1000);
     assert!(c.profiles.iter().all(|p| *p == Healthy));
@@ -61,6 +63,7 @@ fn values_inline_or_separate_and_last_wins() {
         "zeam_",
         "--flaky-percent",
         "100",
+        "--late-ms=250",
     ]);
     assert_eq!(c.base_port, 0);
     assert_eq!(c.bind.to_string(), "::1");
@@ -68,6 +71,7 @@ fn values_inline_or_separate_and_last_wins() {
     assert_eq!(c.upstreams_out, Some(PathBuf::from("/tmp/u.json")));
     assert_eq!(c.name_prefix, "zeam_");
     assert_eq!(c.flaky_percent, 100);
+    assert_eq!(c.late_ms, 250);
 }
 
 #[test]
@@ -81,7 +85,9 @@ fn help_wins() {
     for f in FLAGS {
         assert!(text.contains(&format!("--{} ", f.name)), "{}", f.name);
     }
-    assert!(text.contains("garbage"));
+    for p in Profile::ALL {
+        assert!(text.contains(p.name()), "{}", p.name());
+    }
 }
 
 #[test]
@@ -142,6 +148,10 @@ fn errors_name_the_flag() {
     assert_eq!(
         error(&["--validators", "5000"]),
         "--validators: 5000 is out of range 1..=4096"
+    );
+    assert_eq!(
+        error(&["--late-ms", "soon"]),
+        "--late-ms: \"soon\" is not a number"
     );
     assert_eq!(
         error(&["--flaky-percent", "101"]),

@@ -2,16 +2,18 @@
 //! devnet. One thread, one `mio` loop: every node's listener and connection in one slab,
 //! one timer wheel, the project's own HTTP request parser and inbound connection shell.
 //!
-//! The chain model (`chain`), the SSZ state (`state`) and the bodies built from them
-//! (`bodies`) are pure; `node` answers requests, `profile` names the fault profiles,
-//! `conn` holds one connection's behaviour, `setup` binds and announces the nodes,
-//! `slots` is the slab, `event_loop` drives it all, `flags` reads the command line.
+//! The chain model (`chain`, with true SSZ roots kept incrementally through `merkle`),
+//! the SSZ state (`state`) and the bodies built from them (`bodies`: block, state, JSON)
+//! are pure; `node` answers requests, `profile` names the fault profiles, `conn` holds
+//! one connection's behaviour, `setup` binds and announces the nodes, `slots` is the
+//! slab, `event_loop` drives it all, `flags` reads the command line.
 
 pub mod bodies;
 pub mod chain;
 pub mod conn;
 pub mod event_loop;
 pub mod flags;
+pub mod merkle;
 pub mod node;
 pub mod profile;
 pub mod setup;
@@ -27,7 +29,7 @@ use bodies::BodyCache;
 use chain::ChainParams;
 use std::io::Write;
 
-/// Views kept in the body cache beyond the `lagging` delay.
+/// Views kept in the body cache beyond the `lagging` and `late` delays.
 const EXTRA_CACHED_SLOTS: u64 = 4;
 
 /// Runs the simulator until SIGTERM/SIGINT: raises the open-files limit, binds the
@@ -51,7 +53,22 @@ pub fn run(cfg: DevnetConfig, out: &mut dyn Write) -> Result<(), String> {
         start_slot: cfg.start_slot,
         validators: cfg.validators,
     };
-    let cache = BodyCache::new(params, cfg.lag_slots + EXTRA_CACHED_SLOTS);
+    let late_slots = cfg.late_ms.div_ceil(cfg.slot_ms.max(1));
+    let mut cache = BodyCache::new(
+        params,
+        cfg.lag_slots
+            .saturating_add(late_slots)
+            .saturating_add(EXTRA_CACHED_SLOTS),
+    );
+    // The roots of a long start-up history are computed now, before the nodes are
+    // announced, not during the first request.
+    let head = params.head_at(clock.now_ms());
+    for fork in [chain::CANONICAL, chain::ALTERNATE] {
+        if cfg.profiles.iter().any(|p| p.fork() == fork) {
+            cache.get(fork, head);
+        }
+    }
+    tracing::debug!(head, "chain ready");
     let nodes = bound.len();
     // The listeners queue connections already; the loop accepts them once it runs.
     setup::announce(&bound, out).map_err(|e| format!("cannot write to stdout: {e}"))?;

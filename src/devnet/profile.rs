@@ -1,6 +1,6 @@
 //! Fault profiles of simulated nodes, and the deterministic PRNG the `flaky` ones use.
 
-use super::chain::{ALTERNATE, CANONICAL};
+use super::chain::{ChainParams, ALTERNATE, CANONICAL};
 
 /// How a simulated node behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -9,8 +9,15 @@ pub enum Profile {
     Healthy,
     /// Serves the canonical chain as of a few slots ago.
     Lagging,
+    /// Sees each new slot `late_ms` after the others (as real nodes do around a block).
+    Late,
     /// Serves another fork (different roots).
     Forked,
+    /// Serves the true fork choice, checkpoints and block, but a tampered state (one
+    /// byte of a validator key changed: layout-valid, only its root gives it away).
+    Liar,
+    /// Answers 404 on `/lean/v0/fork_choice` (a client without it); the rest is true.
+    NoForkChoice,
     /// Accepts and reads, never answers; holds the connection until the client closes.
     Silent,
     /// Answers after a delay.
@@ -24,10 +31,13 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 8] = [
+    pub const ALL: [Profile; 11] = [
         Profile::Healthy,
         Profile::Lagging,
+        Profile::Late,
         Profile::Forked,
+        Profile::Liar,
+        Profile::NoForkChoice,
         Profile::Silent,
         Profile::Slow,
         Profile::Flaky,
@@ -40,12 +50,32 @@ impl Profile {
         match self {
             Profile::Healthy => "healthy",
             Profile::Lagging => "lagging",
+            Profile::Late => "late",
             Profile::Forked => "forked",
+            Profile::Liar => "liar",
+            Profile::NoForkChoice => "no-fork-choice",
             Profile::Silent => "silent",
             Profile::Slow => "slow",
             Profile::Flaky => "flaky",
             Profile::Garbage => "garbage",
             Profile::Down => "down",
+        }
+    }
+
+    /// What a node of this profile does, in a few words (for `--help`).
+    pub fn about(self) -> &'static str {
+        match self {
+            Profile::Healthy => "serves the canonical chain",
+            Profile::Lagging => "serves the canonical chain --lag-slots slots behind",
+            Profile::Late => "sees each new slot --late-ms after the others",
+            Profile::Forked => "serves another fork (other roots at the same slots)",
+            Profile::Liar => "true fork choice and block, a tampered state",
+            Profile::NoForkChoice => "answers 404 on /lean/v0/fork_choice, the rest true",
+            Profile::Silent => "accepts and reads, never answers",
+            Profile::Slow => "answers after --slow-ms",
+            Profile::Flaky => "resets --flaky-percent of its connections",
+            Profile::Garbage => "answers bytes that are not HTTP, then closes",
+            Profile::Down => "its port is not listening",
         }
     }
 
@@ -67,11 +97,14 @@ impl Profile {
         }
     }
 
-    /// The node's head given the canonical head and the `lagging` delay in slots.
-    pub fn head(self, canonical_head: u64, lag_slots: u64) -> u64 {
+    /// The node's head `elapsed_ms` after the start, given the `lagging` delay in
+    /// slots and the `late` one in milliseconds. A pure function of the time, so every
+    /// run sees the same heads at the same offsets.
+    pub fn head(self, params: &ChainParams, elapsed_ms: u64, lag_slots: u64, late_ms: u64) -> u64 {
         match self {
-            Profile::Lagging => canonical_head.saturating_sub(lag_slots),
-            _ => canonical_head,
+            Profile::Lagging => params.head_at(elapsed_ms).saturating_sub(lag_slots),
+            Profile::Late => params.late_head_at(elapsed_ms, late_ms),
+            _ => params.head_at(elapsed_ms),
         }
     }
 }
@@ -112,16 +145,51 @@ mod tests {
         }
         assert_eq!(Profile::parse("Healthy"), None);
         assert_eq!(Profile::parse(""), None);
-        assert!(Profile::names().starts_with("healthy, lagging, forked"));
+        assert_eq!(
+            Profile::names(),
+            "healthy, lagging, late, forked, liar, no-fork-choice, silent, slow, flaky, \
+             garbage, down"
+        );
+        assert_eq!(
+            Profile::parse("no-fork-choice"),
+            Some(Profile::NoForkChoice)
+        );
     }
 
     #[test]
     fn forks_and_heads() {
+        let params = ChainParams {
+            genesis_time: 0,
+            slot_ms: 1000,
+            start_slot: 10,
+            validators: 4,
+        };
         assert_eq!(Profile::Forked.fork(), ALTERNATE);
-        assert_eq!(Profile::Healthy.fork(), CANONICAL);
-        assert_eq!(Profile::Lagging.head(10, 3), 7);
-        assert_eq!(Profile::Lagging.head(2, 3), 0);
-        assert_eq!(Profile::Slow.head(10, 3), 10);
+        for p in [
+            Profile::Healthy,
+            Profile::Liar,
+            Profile::Late,
+            Profile::NoForkChoice,
+        ] {
+            assert_eq!(p.fork(), CANONICAL, "{p:?}");
+        }
+        let head = |p: Profile, t| p.head(&params, t, 3, 700);
+        assert_eq!(head(Profile::Healthy, 2_500), 12);
+        assert_eq!(head(Profile::Lagging, 2_500), 9);
+        assert_eq!(head(Profile::Lagging, 0), 7);
+        assert_eq!(head(Profile::Slow, 2_500), 12);
+        assert_eq!(head(Profile::Liar, 2_500), 12);
+        // Late: behind for the first 700 ms of each slot, then the same.
+        assert_eq!(head(Profile::Late, 2_000), 11);
+        assert_eq!(head(Profile::Late, 2_699), 11);
+        assert_eq!(head(Profile::Late, 2_700), 12);
+        assert_eq!(head(Profile::Late, 0), 9);
+        let low = ChainParams {
+            start_slot: 1,
+            ..params
+        };
+        assert_eq!(Profile::Lagging.head(&low, 0, 3, 700), 0);
+        assert_eq!(Profile::Late.head(&low, 0, 3, 5_000), 0);
     }
 
     #[test]

@@ -1,51 +1,107 @@
-//! SSZ encoding of the simulated `State` served at `/lean/v0/states/finalized`: the
-//! finalized block's post-state, laid out as in `shared/spec/upstream-api.md` (fixed
-//! part of 228 bytes, five offsets, then the history roots, the justified-slots
-//! bitlist, 112-byte validators, the justification roots and bits). Deterministic:
-//! the same (params, fork, slot) always gives the same bytes.
+//! The simulated post-states, pure: what one holds (`PostState`), its SSZ encoding as
+//! served at `/lean/v0/states/finalized` (fixed part of 228 bytes, five offsets, then the
+//! history roots, the justified-slots bitlist, 112-byte validators, the justification
+//! roots and bits; layout in `shared/spec/upstream-api.md`), and its hash tree root
+//! computed from the same fields without re-hashing the history (`StateConstants`).
+//! Deterministic: the same inputs always give the same bytes and root.
 
-use super::chain::{body_root, ChainParams, ChainView};
+use super::chain::ChainParams;
+use super::merkle::{
+    bitlist_root, checkpoint_root, hash_pair, header_root, merkleize, roots_list_root, u64_chunk,
+    validator_root, ZERO,
+};
 use crate::lean::ssz::{FIXED_PART, VALIDATOR_SIZE};
-use crate::lean::Root;
+use crate::lean::{Checkpoint, Root};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 
 /// Size of each of the two public keys of a validator record.
 const PUBKEY_SIZE: usize = 52;
+/// Depth of `historical_block_hashes` and `justifications_roots` (2^18 roots).
+pub const HISTORY_DEPTH: usize = 18;
+/// Limit of `justified_slots` in bits.
+const JUSTIFIED_SLOTS_LIMIT: u64 = 1 << 18;
+/// Depth of `validators` (2^12).
+const VALIDATORS_DEPTH: usize = 12;
+/// Limit of `justifications_validators` in bits (2^18 roots x 2^12 validators).
+const JUSTIFICATION_BITS_LIMIT: u64 = 1 << 30;
 
-/// Encodes the post-state of the block at `slot` on `fork`. `history` holds the roots of
-/// slots `0..slot` (one per slot; fewer are taken as they are).
-pub fn encode_state(params: &ChainParams, fork: u64, slot: u64, history: &[Root]) -> Vec<u8> {
-    // What the chain looked like when the block at `slot` was the head.
-    let view = ChainView::at(fork, slot);
+/// A block header without its state root (zero in the block's post-state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub slot: u64,
+    pub proposer_index: u64,
+    pub parent_root: Root,
+    pub body_root: Root,
+}
+
+/// The post-state of the block at `slot`, apart from what the whole chain shares
+/// (genesis time, validators: `ChainParams`).
+#[derive(Debug, Clone, Copy)]
+pub struct PostState<'a> {
+    pub slot: u64,
+    /// The block's header; the state holds it with a zero state root.
+    pub header: Header,
+    pub justified: Checkpoint,
+    pub finalized: Checkpoint,
+    /// The roots of the blocks at slots `0..slot`.
+    pub history: &'a [Root],
+    /// A justification still collecting votes: its root, with one vote (validator 0's).
+    pub pending: Option<Root>,
+}
+
+impl PostState<'_> {
+    /// `justified_slots`: one bit per slot after the finalized one up to the state's
+    /// slot, set for those at or below the justified slot.
+    pub fn justified_slots(&self) -> Vec<u8> {
+        let (finalized, justified) = (self.finalized.slot, self.justified.slot);
+        bitlist(self.slot.saturating_sub(finalized), |i| {
+            finalized + 1 + i <= justified
+        })
+    }
+
+    fn pending_roots(&self) -> &[Root] {
+        match &self.pending {
+            Some(root) => std::slice::from_ref(root),
+            None => &[],
+        }
+    }
+}
+
+/// `justifications_validators` for `pending` (validator 0 voted) under `params`.
+fn pending_votes(params: &ChainParams, pending: bool) -> Vec<u8> {
+    match pending {
+        true => bitlist(params.validators, |i| i == 0),
+        false => bitlist(0, |_| false),
+    }
+}
+
+/// Encodes `post`.
+pub fn encode_state(params: &ChainParams, post: &PostState<'_>) -> Vec<u8> {
     let validators = usize::try_from(params.validators).unwrap_or(0);
-    let justified_bits = slot.saturating_sub(view.finalized.slot);
-    let justified_slots = bitlist(justified_bits, |i| {
-        view.finalized.slot + 1 + i <= view.justified.slot
-    });
-    let empty_bits = bitlist(0, |_| false);
+    let justified_slots = post.justified_slots();
+    let pending = post.pending_roots();
+    let votes = pending_votes(params, post.pending.is_some());
 
-    let history_len = history.len() * 32;
+    let history_len = post.history.len() * 32;
     let validators_len = validators * VALIDATOR_SIZE;
-    let total =
-        FIXED_PART + history_len + justified_slots.len() + validators_len + empty_bits.len();
+    let total = FIXED_PART
+        + history_len
+        + justified_slots.len()
+        + validators_len
+        + pending.len() * 32
+        + votes.len();
     let mut out = Vec::with_capacity(total);
 
     out.extend_from_slice(&params.genesis_time.to_le_bytes());
-    out.extend_from_slice(&slot.to_le_bytes());
-    // latest_block_header: the state root is left zero, as in a block's post-state.
-    let parent = match slot.checked_sub(1) {
-        Some(p) => history
-            .get(usize::try_from(p).unwrap_or(usize::MAX))
-            .copied()
-            .unwrap_or([0; 32]),
-        None => [0; 32],
-    };
-    out.extend_from_slice(&slot.to_le_bytes());
-    out.extend_from_slice(&params.proposer(slot).to_le_bytes());
-    out.extend_from_slice(&parent);
-    out.extend_from_slice(&[0; 32]);
-    out.extend_from_slice(&body_root(fork, slot));
-    for checkpoint in [view.justified, view.finalized] {
+    out.extend_from_slice(&post.slot.to_le_bytes());
+    let h = &post.header;
+    out.extend_from_slice(&h.slot.to_le_bytes());
+    out.extend_from_slice(&h.proposer_index.to_le_bytes());
+    out.extend_from_slice(&h.parent_root);
+    out.extend_from_slice(&ZERO);
+    out.extend_from_slice(&h.body_root);
+    for checkpoint in [post.justified, post.finalized] {
         out.extend_from_slice(&checkpoint.root);
         out.extend_from_slice(&checkpoint.slot.to_le_bytes());
     }
@@ -53,21 +109,107 @@ pub fn encode_state(params: &ChainParams, fork: u64, slot: u64, history: &[Root]
     let o2 = o1 + history_len;
     let o3 = o2 + justified_slots.len();
     let o4 = o3 + validators_len;
-    let o5 = o4; // no pending justification roots
+    let o5 = o4 + pending.len() * 32;
     for offset in [o1, o2, o3, o4, o5] {
         let offset = u32::try_from(offset).unwrap_or(u32::MAX);
         out.extend_from_slice(&offset.to_le_bytes());
     }
 
-    for root in history {
+    for root in post.history {
         out.extend_from_slice(root);
     }
     out.extend_from_slice(&justified_slots);
     for index in 0..params.validators {
         out.extend_from_slice(&validator_record(index));
     }
-    out.extend_from_slice(&empty_bits);
+    for root in pending {
+        out.extend_from_slice(root);
+    }
+    out.extend_from_slice(&votes);
     out
+}
+
+/// The parts of a state root that are the same for every state of a chain, hashed once,
+/// and the roots of the few `justified_slots` bitlists a chain uses, hashed once each.
+#[derive(Debug, Clone)]
+pub struct StateConstants {
+    genesis_time: Root,
+    validators: Root,
+    /// Fields 8..16 (pending justification roots and votes, zero padding) without a
+    /// pending justification.
+    no_pending: Root,
+    one_pending_vote: Root,
+    /// `justified_slots` encodings and their roots (a handful per chain).
+    justified_slots: RefCell<Vec<(Vec<u8>, Root)>>,
+}
+
+/// Most `justified_slots` roots remembered (a chain uses about four).
+const JUSTIFIED_SLOTS_MEMO: usize = 16;
+
+impl StateConstants {
+    pub fn new(params: &ChainParams) -> StateConstants {
+        let records: Vec<Root> = (0..params.validators)
+            .map(|i| validator_root(&validator_record(i)))
+            .collect();
+        let votes = |pending| {
+            bitlist_root(&pending_votes(params, pending), JUSTIFICATION_BITS_LIMIT).unwrap_or(ZERO)
+        };
+        let no_pending_roots = roots_list_root(&[], HISTORY_DEPTH);
+        StateConstants {
+            // `GenesisConfig { genesis_time }`: one chunk, its own root.
+            genesis_time: u64_chunk(params.genesis_time),
+            validators: roots_list_root(&records, VALIDATORS_DEPTH),
+            no_pending: merkleize(&[no_pending_roots, votes(false)], 3),
+            one_pending_vote: votes(true),
+            justified_slots: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The hash tree root of `post`, given the root of its history list (the caller
+    /// keeps that one incrementally; it must be that of `post.history`).
+    pub fn state_root(&self, post: &PostState<'_>, history_root: &Root) -> Root {
+        let h = &post.header;
+        // Ten fields, as two subtrees of eight leaves.
+        let left = [
+            self.genesis_time,
+            u64_chunk(post.slot),
+            header_root(
+                h.slot,
+                h.proposer_index,
+                &h.parent_root,
+                &ZERO,
+                &h.body_root,
+            ),
+            checkpoint_root(&post.justified.root, post.justified.slot),
+            checkpoint_root(&post.finalized.root, post.finalized.slot),
+            *history_root,
+            self.justified_slots_root(&post.justified_slots()),
+            self.validators,
+        ];
+        let right = match &post.pending {
+            Some(root) => merkleize(
+                &[
+                    roots_list_root(std::slice::from_ref(root), HISTORY_DEPTH),
+                    self.one_pending_vote,
+                ],
+                3,
+            ),
+            None => self.no_pending,
+        };
+        hash_pair(&merkleize(&left, 3), &right)
+    }
+
+    fn justified_slots_root(&self, bits: &[u8]) -> Root {
+        let mut memo = self.justified_slots.borrow_mut();
+        if let Some((_, root)) = memo.iter().find(|(b, _)| b == bits) {
+            return *root;
+        }
+        let root = bitlist_root(bits, JUSTIFIED_SLOTS_LIMIT).unwrap_or(ZERO);
+        if memo.len() < JUSTIFIED_SLOTS_MEMO {
+            memo.push((bits.to_vec(), root));
+        }
+        root
+    }
 }
 
 /// One `Validator`: attestation and proposal public keys (52 bytes each) and the index.
@@ -90,6 +232,31 @@ pub fn validator_record(index: u64) -> [u8; VALIDATOR_SIZE] {
     record
 }
 
+/// `state` with one byte of the first validator's attestation key changed: still a
+/// layout-valid state with the same slots and checkpoints, but another hash tree root.
+/// A state without validators is returned unchanged.
+pub fn tamper(state: &[u8]) -> Vec<u8> {
+    let mut out = state.to_vec();
+    let validators_at = out
+        .get(216..220)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .and_then(|o| usize::try_from(o).ok());
+    let end = out
+        .get(220..224)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .and_then(|o| usize::try_from(o).ok());
+    if let (Some(at), Some(end)) = (validators_at, end) {
+        if at < end {
+            if let Some(byte) = out.get_mut(at) {
+                *byte ^= 0x01;
+            }
+        }
+    }
+    out
+}
+
 /// An SSZ bitlist of `len` bits (bit `i` is `bit(i)`), with its delimiter bit.
 pub fn bitlist(len: u64, bit: impl Fn(u64) -> bool) -> Vec<u8> {
     let len = usize::try_from(len).unwrap_or(0);
@@ -108,110 +275,5 @@ pub fn bitlist(len: u64, bit: impl Fn(u64) -> bool) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::devnet::chain::{block_root, RootLog, ALTERNATE, CANONICAL};
-    use crate::lean::ssz::validate_state;
-
-    fn params(validators: u64) -> ChainParams {
-        ChainParams {
-            genesis_time: 1_700_000_000,
-            slot_ms: 4_000,
-            start_slot: 0,
-            validators,
-        }
-    }
-
-    fn offsets(bytes: &[u8]) -> Vec<u32> {
-        (0..5)
-            .map(|i| {
-                let at = 208 + 4 * i;
-                u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
-            })
-            .collect()
-    }
-
-    fn state(fork: u64, slot: u64, validators: u64) -> Vec<u8> {
-        let mut log = RootLog::new(fork);
-        encode_state(&params(validators), fork, slot, log.roots_to(slot))
-    }
-
-    #[test]
-    fn genesis_matches_the_spec_layout() {
-        let bytes = state(CANONICAL, 0, 4);
-        assert_eq!(bytes.len(), 678);
-        assert_eq!(offsets(&bytes), [228, 228, 229, 677, 677]);
-        assert_eq!(bytes[228], 0x01, "empty justified_slots bitlist");
-        assert_eq!(bytes[677], 0x01, "empty justifications_validators bitlist");
-        let summary = validate_state(&bytes).unwrap();
-        assert_eq!(summary.slot, 0);
-        assert_eq!(summary.genesis_time, 1_700_000_000);
-    }
-
-    #[test]
-    fn state_grows_one_root_per_slot_and_validates() {
-        for slot in [1u64, 2, 3, 7, 18, 100, 1000] {
-            let bytes = state(CANONICAL, slot, 4);
-            let summary = validate_state(&bytes)
-                .unwrap_or_else(|e| panic!("slot {slot}: leanpoint rejects it: {e}"));
-            assert_eq!(summary.slot, slot);
-            let o = offsets(&bytes);
-            assert_eq!(o[0], 228);
-            assert_eq!(o[1] - o[0], 32 * slot as u32, "history at slot {slot}");
-            assert_eq!(o[3] - o[2], 4 * 112);
-            assert_eq!(o[4], o[3]);
-            assert_eq!(bytes.len(), o[4] as usize + 1);
-            // Bits for the 3 slots after the state's finalized one; the first is justified.
-            let bits = &bytes[o[1] as usize..o[2] as usize];
-            if slot >= 3 {
-                assert_eq!(bits, [0b1001], "slot {slot}");
-            }
-            assert_eq!(summary.latest_justified.slot, slot.saturating_sub(2));
-            assert_eq!(summary.latest_finalized.slot, slot.saturating_sub(3));
-            assert_eq!(
-                summary.latest_finalized.root,
-                block_root(CANONICAL, slot.saturating_sub(3))
-            );
-        }
-    }
-
-    #[test]
-    fn history_and_header_hold_the_fork_roots() {
-        let bytes = state(ALTERNATE, 5, 4);
-        for slot in 0..5usize {
-            let at = 228 + 32 * slot;
-            assert_eq!(bytes[at..at + 32], block_root(ALTERNATE, slot as u64));
-        }
-        assert_eq!(u64::from_le_bytes(bytes[16..24].try_into().unwrap()), 5);
-        assert_eq!(u64::from_le_bytes(bytes[24..32].try_into().unwrap()), 1);
-        assert_eq!(bytes[32..64], block_root(ALTERNATE, 4), "parent root");
-        assert_eq!(bytes[64..96], [0; 32], "state root left zero");
-    }
-
-    #[test]
-    fn deterministic_per_fork_and_slot() {
-        assert_eq!(state(CANONICAL, 42, 4), state(CANONICAL, 42, 4));
-        assert_ne!(state(CANONICAL, 42, 4), state(ALTERNATE, 42, 4));
-        assert_ne!(state(CANONICAL, 42, 4), state(CANONICAL, 43, 4));
-    }
-
-    #[test]
-    fn validators_are_112_bytes_with_their_index() {
-        let bytes = state(CANONICAL, 9, 8);
-        assert!(validate_state(&bytes).is_ok());
-        let o = offsets(&bytes);
-        assert_eq!(o[3] - o[2], 8 * 112);
-        let third = &bytes[o[2] as usize + 2 * 112..o[2] as usize + 3 * 112];
-        assert_eq!(third, validator_record(2));
-        assert_eq!(third[104..], 2u64.to_le_bytes());
-        assert_ne!(validator_record(0)[..52], validator_record(0)[52..104]);
-    }
-
-    #[test]
-    fn bitlists_carry_the_delimiter() {
-        assert_eq!(bitlist(0, |_| true), [0x01]);
-        assert_eq!(bitlist(3, |_| true), [0b1111]);
-        assert_eq!(bitlist(8, |i| i == 0), [0x01, 0x01]);
-        assert_eq!(bitlist(9, |i| i == 8), [0x00, 0b11]);
-    }
-}
+#[path = "state_tests.rs"]
+pub(crate) mod tests;

@@ -151,7 +151,7 @@ fn attestations_root(list: &[u8]) -> Result<Root, LayoutError> {
     let mut tree = Merkleizer::new(depth_for(ATTESTATIONS_LIMIT));
     if !list.is_empty() {
         let first = u32_of(list);
-        if first == 0 || first % 4 != 0 || first > list.len() {
+        if first == 0 || !first.is_multiple_of(4) || first > list.len() {
             return Err(LayoutError::BadBlock("attestation offsets"));
         }
         let count = first / 4;
