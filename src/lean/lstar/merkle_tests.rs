@@ -2,6 +2,7 @@
 //! materialises the padding up to the limit and hashes with `Sha256::digest`.
 
 use super::*;
+use sha2::{Digest, Sha256};
 
 /// splitmix64, as in the property tests.
 struct Rng(u64);
