@@ -26,7 +26,7 @@ run-lean: release
 # Every test: unit, integration (real loopback sockets, one process per test), doc tests.
 # The load tests (soak, scale, shared 16 MiB states, the incident replay, fairness) run
 # after the others, one at a time, so their load does not skew other tests' timings.
-HEAVY := binary(soak) | binary(scale) | binary(state_memory) | binary(state_reference) | binary(incident) | binary(server_fairness)
+HEAVY := binary(soak) | binary(scale) | binary(bundle_load) | binary(incident) | binary(server_fairness)
 test:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 	$(CARGO) test --doc
