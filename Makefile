@@ -58,7 +58,7 @@ scale:
 # crashes land in fuzz/artifacts/<target>; the make fails if any target found one. Built
 # optimised with debug assertions and overflow checks (-O -a) and AddressSanitizer.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= response_reader chunked request ssz_state lean_json config
+FUZZ_TARGETS ?= response_reader chunked request ssz_state lstar_roots lean_json config
 FUZZ_MAX_LEN ?= 16384
 fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked

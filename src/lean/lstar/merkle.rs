@@ -11,8 +11,9 @@ use sha2::digest::generic_array::GenericArray;
 
 use crate::lean::Root;
 
-/// Levels a [`Merkleizer`] can hold: far more than any 2^64-chunk tree needs.
-const LEVELS: usize = 64;
+/// Levels a [`Merkleizer`] can hold: trees of depth up to 31, where the deepest SSZ
+/// type here (`Bitlist[2^30]`, 2^22 chunks) needs 22.
+const LEVELS: usize = 32;
 
 /// SHA-256 initial hash value (FIPS 180-4 §5.3.3).
 const IV: [u32; 8] = [
@@ -51,7 +52,7 @@ pub(crate) fn hash_pair(left: &Root, right: &Root) -> Root {
 }
 
 /// The root of a tree of depth `depth` whose leaves are all zero chunks
-/// (`zero_hash(0)` is the zero chunk). Depths beyond the table give the deepest entry,
+/// (`zero_hash(0)` is the zero chunk). Depths beyond the table give its deepest entry,
 /// never a panic; no SSZ type here comes close.
 pub(crate) fn zero_hash(depth: usize) -> Root {
     static TABLE: OnceLock<[Root; LEVELS]> = OnceLock::new();
@@ -108,7 +109,7 @@ pub(crate) struct Merkleizer {
 }
 
 impl Merkleizer {
-    /// A tree of `depth` levels: up to 2^depth chunks.
+    /// A tree of `depth` levels (at most 31): up to 2^depth chunks.
     pub(crate) fn new(depth: usize) -> Self {
         Merkleizer {
             depth: depth.min(LEVELS - 1),

@@ -66,6 +66,7 @@ pub struct StateRoots {
 /// ends where the input ends ([`StateHasher::finish`]). An error is remembered (the
 /// hashing stops) and reported by `finish`, with the priority `validate_state` gives
 /// it: `TooShort(0)`, `Text`, `TooShort`, `BadOffsets`, then `OverLimit`, `BadSlot`.
+#[derive(Clone)]
 pub struct StateHasher {
     fed: usize,
     head: [u8; HEAD_KEEP],
@@ -82,6 +83,18 @@ pub struct StateHasher {
     bad_offsets: bool,
     /// A field over its SSZ limit: nothing more to hash.
     over_limit: Option<&'static str>,
+}
+
+impl std::fmt::Debug for StateHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateHasher")
+            .field("fed", &self.fed)
+            .field("offsets", &self.offsets)
+            .field("field", &self.field)
+            .field("bad_offsets", &self.bad_offsets)
+            .field("over_limit", &self.over_limit)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for StateHasher {
@@ -357,6 +370,7 @@ fn check_slots(summary: &StateSummary, header_slot: u64) -> Result<(), LayoutErr
 }
 
 /// The hasher of one variable field of the state.
+#[derive(Clone)]
 enum FieldWriter {
     /// `List[Bytes32, 2^18]`: the history or the justification roots.
     Roots(ChunkWriter),
@@ -402,6 +416,7 @@ impl FieldWriter {
 }
 
 /// Streams `List[Validator, 2^12]`: each whole 112-byte record becomes a leaf.
+#[derive(Clone)]
 struct ValidatorWriter {
     tree: Merkleizer,
     partial: [u8; VALIDATOR_SIZE],

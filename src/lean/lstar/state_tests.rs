@@ -353,3 +353,11 @@ fn errors_are_one_line() {
         assert!(!s.is_empty() && !s.contains('\n'), "{s}");
     }
 }
+
+#[test]
+fn hasher_memory_is_small_and_fixed() {
+    // The head (fixed part and text sniff), one field's merkleizer stack, five roots:
+    // whatever the size of the body.
+    let size = std::mem::size_of::<StateHasher>();
+    assert!(size < 2048, "{size} bytes");
+}
