@@ -62,7 +62,7 @@ impl Reactor {
                 .timers
                 .next_deadline()
                 .map(|d| Duration::from_millis(d.saturating_sub(self.core.now)));
-            let timeout = if self.server.has_ready() {
+            let timeout = if self.server.has_ready() || self.engine.has_ready() {
                 Some(Duration::ZERO)
             } else {
                 timeout
@@ -92,6 +92,7 @@ impl Reactor {
                 }
             }
             self.server.run_ready(&mut self.core, self.poll.registry());
+            self.engine.run_ready(&mut self.core, self.poll.registry());
             while let Some((handle, event)) = self.core.timers.poll(self.core.now) {
                 let registry = self.poll.registry();
                 match event {

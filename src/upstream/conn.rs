@@ -59,6 +59,11 @@ pub struct BodyMode {
     pub hash_state: bool,
 }
 
+/// Most body bytes one `drive` call reads (and so hashes) before it yields: a 16 MiB
+/// state arriving at loopback speed is hashed over several loop iterations, so inbound
+/// clients are served in between.
+pub const READ_BUDGET: usize = 1024 * 1024;
+
 /// One upstream socket.
 pub struct UpstreamConn {
     /// Index of the upstream it belongs to.
@@ -71,6 +76,9 @@ pub struct UpstreamConn {
     hasher: Option<StateHasher>,
     /// Body bytes of the response in progress.
     body_len: usize,
+    /// The last `drive` stopped at [`READ_BUDGET`] with bytes possibly left in the
+    /// socket: drive it again without waiting for readiness (edge-triggered).
+    yielded: bool,
     /// A response was completed on it before (so a failure before any byte may be a
     /// stale keep-alive connection).
     pub reused: bool,
@@ -100,6 +108,7 @@ impl UpstreamConn {
             reader: None,
             hasher: None,
             body_len: 0,
+            yielded: false,
             reused: false,
             timer: None,
             connect_deadline,
@@ -135,8 +144,20 @@ impl UpstreamConn {
         }
     }
 
-    /// Drives the connection as far as the socket allows. Every event may be spurious.
+    /// Whether the last `drive` yielded at the read budget (see [`READ_BUDGET`]).
+    pub fn yielded(&self) -> bool {
+        self.yielded
+    }
+
+    /// Body bytes received for the response in progress.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+
+    /// Drives the connection as far as the socket allows, reading at most about
+    /// [`READ_BUDGET`] bytes. Every event may be spurious.
     pub fn drive(&mut self, scratch: &mut [u8]) -> ConnOutcome {
+        self.yielded = false;
         loop {
             match self.phase {
                 ConnPhase::Connecting => {
@@ -200,7 +221,12 @@ impl UpstreamConn {
     }
 
     fn read_response(&mut self, scratch: &mut [u8]) -> ConnOutcome {
+        let mut read = 0usize;
         loop {
+            if read >= READ_BUDGET {
+                self.yielded = true;
+                return ConnOutcome::Pending;
+            }
             let Some(reader) = self.reader.as_mut() else {
                 return ConnOutcome::Pending;
             };
@@ -222,7 +248,7 @@ impl UpstreamConn {
                     }
                 }
                 Ok(n) => match reader.feed_tapped(&scratch[..n], &mut tap) {
-                    Ok(ReadProgress::Partial) => {}
+                    Ok(ReadProgress::Partial) => read += n,
                     Ok(ReadProgress::Complete {
                         mut response,
                         consumed,
@@ -288,3 +314,7 @@ fn io_error_kind(e: &io::Error) -> UpstreamErrorKind {
 pub fn connect_call_error_kind(e: &io::Error) -> UpstreamErrorKind {
     connect_error_kind(e)
 }
+
+#[cfg(test)]
+#[path = "conn_tests.rs"]
+mod tests;

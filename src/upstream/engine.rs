@@ -57,6 +57,8 @@ pub struct Engine {
     pub(super) resolve_pending: Vec<bool>,
     pub(super) resolve_error: Vec<Option<String>>,
     scratch: Vec<u8>,
+    /// Sockets that yielded at the read budget and are driven again next iteration.
+    ready: Vec<Token>,
 }
 
 impl Engine {
@@ -85,6 +87,7 @@ impl Engine {
             resolve_pending: vec![false; n],
             resolve_error: vec![None; n],
             scratch: vec![0; 64 * 1024],
+            ready: Vec::new(),
         };
         for u in 0..n {
             let target = core.app.upstreams[u].spec.target.clone();
@@ -293,7 +296,11 @@ impl Engine {
             }
         }
         match outcome {
-            ConnOutcome::Pending => {}
+            ConnOutcome::Pending => {
+                if conn.yielded() && !self.ready.contains(&token) {
+                    self.ready.push(token);
+                }
+            }
             ConnOutcome::IdleClosed => self.close_conn(core, u),
             ConnOutcome::Response(done) => {
                 disarm(&mut core.timers, &mut conn.timer);
@@ -335,6 +342,18 @@ impl Engine {
             }
         }
         core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
+    }
+
+    /// Whether a socket yielded at the read budget and waits to be driven again.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Drives the sockets that yielded at the read budget (one budget each).
+    pub fn run_ready(&mut self, core: &mut Core, registry: &Registry) {
+        for token in std::mem::take(&mut self.ready) {
+            self.on_event(core, registry, token);
+        }
     }
 
     /// A socket deadline fired.
