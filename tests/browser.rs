@@ -22,6 +22,7 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 
 const HEALTHY: [&str; 3] = ["zeam_0", "ream_0", "qlean_0"];
 const FAULTY: &str = "lantern_0";
+const LIAR: &str = "liar_0";
 
 /// The first of `chromium`, `chromium-browser` found in PATH.
 fn find_chromium() -> Option<PathBuf> {
@@ -150,6 +151,12 @@ fn dashboard_renders_live_state_in_headless_chromium() {
         })
         .collect();
     nodes.push((FAULTY.to_string(), MockNode::start(Behavior::Status(503))));
+    // A liar, first in the file so that the first bundle fetch asks it first.
+    let liar = NodeData::fixture().tampered();
+    nodes.insert(
+        0,
+        (LIAR.to_string(), MockNode::start(Behavior::Healthy(liar))),
+    );
     let entries: Vec<(String, String)> = nodes.iter().map(|(n, m)| (n.clone(), m.url())).collect();
     let file = upstreams_file(&entries);
     let lp = Leanpoint::start(&[
@@ -160,7 +167,9 @@ fn dashboard_renders_live_state_in_headless_chromium() {
     ]);
 
     let status = lp.wait_for("/status", Duration::from_secs(15), |r| {
-        r.status == 200 && r.json()["finalized_slot"].as_u64() == Some(18)
+        r.status == 200
+            && r.json()["finalized_slot"].as_u64() == Some(18)
+            && r.json()["bundle_verified"] == true
     });
     assert_eq!(status.json()["finalized_slot"], 18, "{}", status.text());
     assert_eq!(status.json()["justified_slot"], 19, "{}", status.text());
@@ -190,6 +199,17 @@ fn dashboard_renders_live_state_in_headless_chromium() {
     assert_eq!(text_of_id(&dom, "finalized-slot"), Some("18"), "{dom}");
     assert_eq!(text_of_id(&dom, "justified-slot"), Some("19"), "{dom}");
     assert_eq!(text_of_id(&dom, "stale-badge"), Some("fresh"), "{dom}");
+    assert_eq!(text_of_id(&dom, "bundle-badge"), Some("verified"), "{dom}");
+    assert_eq!(
+        text_of_id(&dom, "finalized-root"),
+        Some("0x9f657880…d0a8bf"),
+        "{dom}"
+    );
+    // The liar is in the majority (its fork choice is true) but its bundle was refused.
+    let row = upstream_row(&dom, LIAR).unwrap_or_else(|| panic!("no row for {LIAR}:\n{dom}"));
+    assert!(row.contains("data-mismatch=\"true\""), "{row}");
+    assert!(row.contains(">mismatch<"), "{row}");
+    assert!(row.contains("is not the block's state_root"), "{row}");
     for name in HEALTHY {
         let row = upstream_row(&dom, name).unwrap_or_else(|| panic!("no row for {name}:\n{dom}"));
         assert!(row.contains(&format!(">{name}<")), "{row}");
