@@ -77,7 +77,7 @@ clean:
 # Benchmarks (scripts/bench/, figures and machine in docs/benchmarks.md). Each is bounded
 # and kills what it starts. bench-http needs wrk and nginx (apt-get install -y wrk nginx);
 # bench-idle uses perf and strace when present (apt-get install -y strace).
-.PHONY: bench-http bench-rss bench-size bench-idle bench-pure
+.PHONY: bench-http bench-rss bench-size bench-idle bench-pure bench-bundle
 
 # /status throughput and latency, leanpoint vs nginx (one worker), wrk -t1 -c64 -d10s.
 bench-http: release
@@ -98,3 +98,9 @@ bench-idle: release
 # Criterion medians of the pure modules, one bench at a time.
 bench-pure:
 	scripts/bench/criterion.sh
+
+# What the verified bundle costs, release build, figures printed: bytes fetched per
+# upstream per round in steady state and per finalization advance (16 MiB states), peak
+# RSS with 16 upstreams serving distinct 16 MiB states, and the simulation tier's rounds.
+bench-bundle:
+	$(CARGO) nextest run --release --test bundle_load --test schedule_sim --no-capture --test-threads 1
