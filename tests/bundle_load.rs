@@ -163,13 +163,15 @@ fn sixteen_distinct_16_mib_states_stay_under_two_states_and_the_idle_baseline() 
     let mut verified_at = None;
     while started.elapsed() < Duration::from_secs(40) {
         peak = peak.max(lp.rss_kib());
-        if verified_at.is_none() {
-            let s = lp.get("/status");
-            if s.status == 200 && s.json()["bundle_verified"] == true {
-                verified_at = Some(started.elapsed());
+        match verified_at {
+            None => {
+                let s = lp.get("/status");
+                if s.status == 200 && s.json()["bundle_verified"] == true {
+                    verified_at = Some(started.elapsed());
+                }
             }
-        } else if started.elapsed() > verified_at.unwrap() + Duration::from_secs(2) {
-            break;
+            Some(at) if started.elapsed() > at + Duration::from_secs(2) => break,
+            Some(_) => {}
         }
         std::thread::sleep(Duration::from_millis(5));
     }

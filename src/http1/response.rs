@@ -8,7 +8,7 @@
 
 use thiserror::Error;
 
-use super::body::{BodySink, Reference};
+use super::body::BodySink;
 use super::chunked::ChunkedDecoder;
 use super::fields::{trim_ows, ConnectionOptions, ContentLength, TransferCodings};
 
@@ -63,11 +63,8 @@ pub struct Response {
     pub content_type: Option<String>,
     /// Whether the connection may be reused for another request.
     pub keep_alive: bool,
-    /// The decoded body (empty for HEAD/204/304, and when `same_as_reference`).
+    /// The decoded body (empty for HEAD/204/304, and for a discarding reader).
     pub body: Vec<u8>,
-    /// The body equalled the reference given to `ResponseReader::with_reference`
-    /// byte for byte; it was not stored.
-    pub same_as_reference: bool,
 }
 
 /// What feeding bytes produced.
@@ -126,7 +123,7 @@ pub struct ResponseReader {
     content_type: Option<String>,
     keep_alive: bool,
     body: BodySink,
-    /// Chunked output while comparing against a reference body.
+    /// Chunked output of a discarding reader, handed to the tap then dropped.
     scratch: Vec<u8>,
 }
 
@@ -148,18 +145,6 @@ impl ResponseReader {
             body: BodySink::default(),
             scratch: Vec::new(),
         }
-    }
-
-    /// Like `new`, but while the body equals `reference` it is only compared, not
-    /// stored: the response then has `same_as_reference` set and an empty body.
-    pub fn with_reference(
-        limits: ResponseLimits,
-        head_request: bool,
-        reference: Option<Reference>,
-    ) -> Self {
-        let mut reader = Self::new(limits, head_request);
-        reader.body = BodySink::with_reference(reference);
-        reader
     }
 
     /// Like `new`, but the body is only counted (for the limit), never kept: it reaches
@@ -404,14 +389,13 @@ impl ResponseReader {
     /// Finishes the response: `consumed` bytes of the last input belonged to it.
     fn complete(&mut self, consumed: usize) -> ReadProgress {
         self.state = State::Done;
-        let (body, same_as_reference) = self.body.finish();
+        let body = self.body.finish();
         ReadProgress::Complete {
             response: Response {
                 status: self.status,
                 content_type: self.content_type.take(),
                 keep_alive: self.keep_alive,
                 body,
-                same_as_reference,
             },
             consumed,
         }

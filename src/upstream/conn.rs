@@ -28,7 +28,7 @@ pub enum ConnOutcome {
     /// Waiting for the socket.
     Pending,
     /// A complete response; the connection is idle (or must be closed if not keep-alive).
-    Response(Completed),
+    Response(Box<Completed>),
     /// The request failed; `retryable` when it ran on a reused connection and nothing
     /// of the response had arrived (a server closing an idle keep-alive connection).
     Failed {
@@ -73,7 +73,8 @@ pub struct UpstreamConn {
     out: Vec<u8>,
     out_pos: usize,
     reader: Option<ResponseReader>,
-    hasher: Option<StateHasher>,
+    /// Boxed: a hasher is about 2 KiB, and most requests have none.
+    hasher: Option<Box<StateHasher>>,
     /// Body bytes of the response in progress.
     body_len: usize,
     /// The last `drive` stopped at [`READ_BUDGET`] with bytes possibly left in the
@@ -128,7 +129,7 @@ impl UpstreamConn {
         } else {
             ResponseReader::discarding(limits, false)
         });
-        self.hasher = mode.hash_state.then(StateHasher::new);
+        self.hasher = mode.hash_state.then(|| Box::new(StateHasher::new()));
         self.body_len = 0;
         if self.phase == ConnPhase::Idle {
             self.phase = ConnPhase::Writing;
@@ -281,11 +282,11 @@ impl UpstreamConn {
         self.out = Vec::new();
         self.reused = true;
         self.phase = ConnPhase::Idle;
-        ConnOutcome::Response(Completed {
+        ConnOutcome::Response(Box::new(Completed {
             response,
             body_len: self.body_len,
-            state: self.hasher.take().map(StateHasher::finish),
-        })
+            state: self.hasher.take().map(|h| h.finish()),
+        }))
     }
 }
 

@@ -5,7 +5,6 @@
 use super::*;
 use crate::lean::lstar::state_roots;
 use mio::{Events, Poll};
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 /// A valid lstar state of about `total` bytes: the live fixture with a longer history.

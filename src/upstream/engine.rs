@@ -4,7 +4,9 @@
 //! idle one being closed to make room; every request has a connect deadline and a
 //! whole-request deadline in the loop's timer wheel. Names are resolved off the loop.
 
-use super::conn::{connect_call_error_kind, BodyMode, ConnOutcome, ConnPhase, UpstreamConn};
+use super::conn::{
+    connect_call_error_kind, BodyMode, Completed, ConnOutcome, ConnPhase, UpstreamConn,
+};
 use super::poll::request_limits;
 use super::resolver::{resolve_blocking, Lookup, Resolver};
 use super::schedule::{Action, Now, Reply, Request, Scheduler, SchedulerConfig};
@@ -310,12 +312,17 @@ impl Engine {
                     self.idle.push_back(u);
                 }
                 self.in_flight[u] = None;
+                let Completed {
+                    response,
+                    body_len,
+                    state,
+                } = *done;
                 let reply = Reply {
-                    status: done.response.status,
-                    content_type: done.response.content_type,
-                    body: done.response.body,
-                    body_len: done.body_len,
-                    state: done.state,
+                    status: response.status,
+                    content_type: response.content_type,
+                    body: response.body,
+                    body_len,
+                    state,
                 };
                 let now = now_of(core);
                 self.scheduler.on_reply(&mut core.app, u, reply, now);
