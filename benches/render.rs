@@ -107,11 +107,13 @@ fn get(app: &AppState, target: &str) -> usize {
         now_ms: NOW,
         open_fds: 40,
         static_dir: None,
+        pairing: None,
     };
     let input = RouteInput {
         method: Method::Get,
         target,
         if_none_match: None,
+        client: None,
     };
     route(black_box(input), &ctx).body.len()
 }

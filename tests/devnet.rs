@@ -581,3 +581,102 @@ fn bad_flags_exit_2_naming_the_flag_and_help_exits_0() {
         assert!(help.contains(word), "{word}: {help}");
     }
 }
+
+#[test]
+fn a_lean_client_checkpoint_syncs_from_leanpoint_while_the_devnet_moves_and_a_node_lies() {
+    let devnet = Devnet::start(
+        5,
+        &[
+            "--profiles",
+            "healthy,liar,healthy,healthy,late",
+            "--slot-ms",
+            "800",
+        ],
+    );
+    let upstreams = devnet.upstreams.to_str().expect("utf-8 path").to_string();
+    let lp = Leanpoint::start(&["--upstreams-config", &upstreams, "--poll-ms", "200"]);
+    let (mut synced, mut refused) = (0, 0);
+    let mut roots = std::collections::BTreeSet::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(8) {
+        match checkpoint_sync(lp.addr) {
+            Ok((block, state)) => {
+                // A verified pair, never the liar's state (its state does not hash to
+                // the block's state_root, which is the only thing it lies about).
+                assert_eq!(block.block_root, state.block_root);
+                roots.insert(block.block_root);
+                synced += 1;
+            }
+            Err(e) if e.contains("status 503") => refused += 1,
+            Err(e) => panic!("a checkpoint sync failed: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    eprintln!(
+        "{synced} syncs over {} checkpoints, {refused} refusals",
+        roots.len()
+    );
+    assert!(synced > 50, "{synced} syncs, {refused} refusals");
+    assert!(
+        roots.len() >= 4,
+        "the bundle followed finalization: {} roots",
+        roots.len()
+    );
+    // The rotation asks the liar first now and then; its bundles are refused.
+    let mismatches = eventually(
+        Duration::from_secs(10),
+        || {
+            upstream_field(&lp, "node1", "errors_by_kind")["checkpoint_mismatch"]
+                .as_u64()
+                .unwrap_or(0)
+        },
+        |n| *n >= 1,
+    );
+    assert!(mismatches >= 1, "the liar was never caught");
+    assert!(upstream_field(&lp, "node1", "last_mismatch").is_string());
+    assert!(upstream_field(&lp, "node0", "last_mismatch").is_null());
+}
+
+#[test]
+fn healthz_does_not_flap_with_a_node_that_sees_each_slot_late() {
+    // Two nodes, one seeing each 2 s slot 0.7 s late: for 0.7 s of every 2 s their
+    // finalized checkpoints differ and a round has no majority.
+    let devnet = Devnet::start(
+        2,
+        &[
+            "--profiles",
+            "healthy,late",
+            "--slot-ms",
+            "2000",
+            "--late-ms",
+            "700",
+        ],
+    );
+    let upstreams = devnet.upstreams.to_str().expect("utf-8 path").to_string();
+    let lp = Leanpoint::start(&["--upstreams-config", &upstreams, "--poll-ms", "500"]);
+    eventually(
+        Duration::from_secs(10),
+        || lp.get("/status").json()["bundle_verified"] == true,
+        |ok| *ok,
+    );
+    let (mut ok, mut total) = (0usize, 0usize);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(12) {
+        total += 1;
+        ok += usize::from(lp.get("/healthz").status == 200);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = lp.get("/status").json();
+    eprintln!(
+        "/healthz 200 in {ok} of {total} samples; {} rounds without consensus",
+        status["error_count"]
+    );
+    assert!(
+        ok * 100 >= total * 98,
+        "/healthz 200 in only {ok} of {total}"
+    );
+    assert!(
+        status["error_count"].as_u64() >= Some(2),
+        "the splits happened: {status}"
+    );
+}

@@ -17,6 +17,10 @@ use std::rc::Rc;
 pub use blob::Blob;
 pub use error_kind::{UpstreamError, UpstreamErrorKind};
 
+/// How long the previous bundle stays held after an advance, so that a client that got
+/// its block can still get the matching state (`server::pairing`).
+pub const PREVIOUS_BUNDLE_MS: i64 = 10_000;
+
 /// What leanpoint knows about one upstream.
 #[derive(Debug, Clone)]
 pub struct UpstreamRecord {
@@ -195,6 +199,8 @@ pub struct AppState {
     /// The verified bundle served (of the agreed checkpoint, or of the previous one
     /// while the new one is fetched).
     pub bundle: Option<Rc<Bundle>>,
+    /// The bundle served before `bundle`, for [`PREVIOUS_BUNDLE_MS`] after the advance.
+    pub previous_bundle: Option<Rc<Bundle>>,
     /// The upstream whose fork choice `/lean/v0/fork_choice` serves (a member of the
     /// last majority).
     pub fork_choice_from: Option<usize>,
@@ -228,6 +234,7 @@ impl AppState {
             upstreams: upstreams.into_iter().map(UpstreamRecord::new).collect(),
             agreed: None,
             bundle: None,
+            previous_bundle: None,
             fork_choice_from: None,
             last_updated_ms: 0,
             last_success_ms: 0,
@@ -256,6 +263,18 @@ impl AppState {
         match (&self.agreed, &self.bundle) {
             (Some(a), Some(b)) => a.finalized == b.checkpoint,
             _ => false,
+        }
+    }
+
+    /// Drops the previous bundle once [`PREVIOUS_BUNDLE_MS`] have passed since the
+    /// current one was verified.
+    pub fn expire_previous_bundle(&mut self, now_ms: i64) {
+        let expired = self
+            .bundle
+            .as_ref()
+            .is_none_or(|b| now_ms.saturating_sub(b.verified_ms) > PREVIOUS_BUNDLE_MS);
+        if expired {
+            self.previous_bundle = None;
         }
     }
 

@@ -69,6 +69,7 @@ mod tests {
                 method,
                 target,
                 if_none_match: None,
+                client: None,
             },
         )
     }

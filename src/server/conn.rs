@@ -98,6 +98,8 @@ pub struct InboundConn {
     budget: usize,
     pub timer: Option<TimerHandle>,
     pub deadline: Deadline,
+    /// The client's address, when known (handed to the handler with each request).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// Per-call inputs of `drive`.
@@ -133,6 +135,7 @@ impl InboundConn {
             budget: REQUESTS_PER_DRIVE,
             timer: None,
             deadline: Deadline::Head,
+            peer: None,
         }
     }
 
@@ -289,6 +292,7 @@ impl InboundConn {
                         method: req.method,
                         target: &req.target,
                         if_none_match: req.if_none_match.as_deref(),
+                        client: self.peer,
                     });
                     let send_body = req.method != Method::Head && reply.status != 304;
                     if !req.keep_alive {

@@ -60,6 +60,8 @@ pub struct Server {
     shed_timer: Option<TimerHandle>,
     /// The `Date` header, formatted once per second.
     date: DateCache,
+    /// Pairs each client's block and state requests across an advance.
+    pairing: std::cell::RefCell<crate::server::pairing::Pairing>,
 }
 
 impl Server {
@@ -81,6 +83,7 @@ impl Server {
             ready: VecDeque::new(),
             shed_timer: None,
             date: DateCache::default(),
+            pairing: Default::default(),
             fds: 0,
             fd_limit,
         })
@@ -143,7 +146,7 @@ impl Server {
                 None
             };
             match self.listener.accept() {
-                Ok((stream, _peer)) => {
+                Ok((stream, peer)) => {
                     if let Some(token) = victim {
                         core.app.counters.inbound_shed += 1;
                         self.close(core, token);
@@ -152,6 +155,7 @@ impl Server {
                     let now = core.now;
                     let inserted = core.sockets.insert_with(|token| {
                         let mut conn = InboundConn::new(stream, now);
+                        conn.peer = Some(peer.ip());
                         registry
                             .register(
                                 conn.stream_mut(),
@@ -226,6 +230,7 @@ impl Server {
             now_ms,
             open_fds,
             static_dir: self.cfg.static_dir.as_deref(),
+            pairing: Some(&self.pairing),
         };
         let Some(Socket::Inbound(conn)) = core.sockets.get_mut(token) else {
             return;

@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod dashboard;
 pub mod listener;
+pub mod pairing;
 pub mod render;
 pub mod router;
 pub mod static_files;

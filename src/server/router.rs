@@ -1,15 +1,18 @@
 //! Routing, pure: a parsed request plus the application state in, a reply out. Inbound
 //! requests never reach an upstream: everything comes from `AppState`.
 
+use super::pairing::{Half, Pairing};
 use super::render::{
     render_checkpoint, render_history, render_status, render_upstreams, LEAN_HEALTHY,
     LEAN_UNHEALTHY,
 };
 use super::{dashboard, static_files};
-use crate::app::{AppState, Blob, Bundle};
+use crate::app::{AppState, Blob};
 use crate::http1::request::Method;
 use crate::lean::root_hex;
 use crate::metrics;
+use std::cell::RefCell;
+use std::net::IpAddr;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -127,6 +130,8 @@ pub struct RouteInput<'a> {
     pub method: Method,
     pub target: &'a str,
     pub if_none_match: Option<&'a str>,
+    /// The client's address, when known (pairs its block and state requests).
+    pub client: Option<IpAddr>,
 }
 
 /// What the router may read.
@@ -138,6 +143,8 @@ pub struct RouteContext<'a> {
     /// Open fds of the process now.
     pub open_fds: usize,
     pub static_dir: Option<&'a Path>,
+    /// Pairs each client's block and state across an advance (None: no pairing).
+    pub pairing: Option<&'a RefCell<Pairing>>,
 }
 
 /// Routes one request.
@@ -184,8 +191,8 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
             reply.headers.push(no_cache());
             reply
         }
-        "/lean/v0/states/finalized" => finalized(input.if_none_match, ctx, |b| &b.state),
-        "/lean/v0/blocks/finalized" => finalized(input.if_none_match, ctx, |b| &b.block),
+        "/lean/v0/states/finalized" => finalized(input, ctx, Half::State),
+        "/lean/v0/blocks/finalized" => finalized(input, ctx, Half::Block),
         "/lean/v0/fork_choice" => match app.fork_choice_from.and_then(|u| app.upstreams.get(u)) {
             Some(record) => fork_choice_of(record),
             None => Reply::text(503, b"no_fork_choice\n"),
@@ -264,25 +271,39 @@ pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 
 /// The verified block or state (`pick`), with its ETag and both roots in headers:
 /// `Eth-Consensus-Block-Root` and `Eth-Consensus-State-Root` (docs/api.md).
-fn finalized(
-    if_none_match: Option<&str>,
-    ctx: &RouteContext<'_>,
-    pick: fn(&Bundle) -> &Rc<Blob>,
-) -> Reply {
-    let Some(bundle) = &ctx.app.bundle else {
+///
+/// Which bundle: the current one, or, for a client that was just served the other half
+/// of the previous one, that one (`pairing`).
+fn finalized(input: RouteInput<'_>, ctx: &RouteContext<'_>, half: Half) -> Reply {
+    let Some(current) = &ctx.app.bundle else {
         return Reply::text(503, b"no_finalized_state\n");
     };
     if ctx.app.is_stale(ctx.now_ms) {
         return Reply::text(503, b"stale\n");
     }
-    let blob = pick(bundle);
+    let bundle = match ctx.pairing {
+        Some(pairing) => pairing.borrow_mut().choose(
+            input.client,
+            half,
+            ctx.now_ms,
+            current,
+            ctx.app.previous_bundle.as_ref(),
+        ),
+        None => Rc::clone(current),
+    };
+    let blob = match half {
+        Half::Block => &bundle.block,
+        Half::State => &bundle.state,
+    };
     let headers = vec![
         ("ETag", blob.etag.clone()),
         ("Cache-Control", STATE_CACHE_CONTROL.to_string()),
         ("Eth-Consensus-Block-Root", root_hex(&bundle.block_root)),
         ("Eth-Consensus-State-Root", root_hex(&bundle.state_root)),
     ];
-    let not_modified = if_none_match.is_some_and(|v| etag_matches(v, &blob.etag));
+    let not_modified = input
+        .if_none_match
+        .is_some_and(|v| etag_matches(v, &blob.etag));
     Reply {
         status: if not_modified { 304 } else { 200 },
         content_type: OCTET_STREAM,

@@ -11,6 +11,7 @@ fn ctx(app: &AppState) -> RouteContext<'_> {
         now_ms: NOW,
         open_fds: 10,
         static_dir: None,
+        pairing: None,
     }
 }
 
@@ -19,6 +20,7 @@ fn get_with(app: &AppState, target: &str, inm: Option<&str>) -> Reply {
         method: Method::Get,
         target,
         if_none_match: inm,
+        client: None,
     };
     route(input, &ctx(app))
 }
@@ -330,6 +332,7 @@ fn healthz_checks_in_order() {
             method: Method::Get,
             target: "/healthz",
             if_none_match: None,
+            client: None,
         };
         let r = route(input, &c);
         assert_eq!(r.content_type, TEXT_PLAIN);
@@ -387,6 +390,7 @@ fn finalized_block_and_state_served_shared_with_etag_and_roots() {
                 method: Method::Head,
                 target: path,
                 if_none_match: None,
+                client: None,
             },
             &ctx(&app),
         );
@@ -503,6 +507,7 @@ fn other_methods_are_refused_everywhere() {
             method: Method::Other,
             target,
             if_none_match: None,
+            client: None,
         };
         let r = route(input, &ctx(&app));
         assert_eq!((r.status, text(&r)), (405, "Method not allowed\n"));
@@ -551,6 +556,7 @@ fn static_dir_replaces_the_dashboard() {
             method: Method::Get,
             target,
             if_none_match: None,
+            client: None,
         };
         route(input, &c)
     };
@@ -578,4 +584,59 @@ fn etag_matching_rules() {
     assert!(etag_matches("\"x\", \"0xab\"", "\"0xab\""));
     assert!(!etag_matches("\"0xabc\"", "\"0xab\""));
     assert!(!etag_matches("", "\"0xab\""));
+}
+
+#[test]
+fn a_client_gets_the_state_of_the_block_it_was_served_across_an_advance() {
+    let mut app = agreed_app();
+    let pairing = RefCell::new(Pairing::default());
+    let client: Option<IpAddr> = Some("192.0.2.7".parse().unwrap());
+    let get = |app: &AppState, path: &str, client: Option<IpAddr>| {
+        let ctx = RouteContext {
+            pairing: Some(&pairing),
+            ..ctx(app)
+        };
+        let input = RouteInput {
+            method: Method::Get,
+            target: path,
+            if_none_match: None,
+            client,
+        };
+        route(input, &ctx)
+    };
+    let block = get(&app, "/lean/v0/blocks/finalized", client);
+    let old_root = block
+        .header("Eth-Consensus-Block-Root")
+        .unwrap()
+        .to_string();
+    // The checkpoint advances between the client's two requests.
+    let next = crate::lean::Checkpoint {
+        slot: 101,
+        root: [0xcc; 32],
+    };
+    app.previous_bundle = app.bundle.take();
+    app.bundle = Some(fixtures::bundle(next));
+    let state = get(&app, "/lean/v0/states/finalized", client);
+    assert_eq!(
+        state.header("Eth-Consensus-Block-Root"),
+        Some(old_root.as_str())
+    );
+    let previous = app.previous_bundle.as_ref().unwrap();
+    assert_eq!(state.body.as_slice(), &previous.state.bytes[..]);
+    // Another client, and this client's next sync, get the new bundle.
+    let other = get(
+        &app,
+        "/lean/v0/states/finalized",
+        Some("192.0.2.8".parse().unwrap()),
+    );
+    let new_root = format!("0x{}", "cc".repeat(32));
+    assert_eq!(
+        other.header("Eth-Consensus-Block-Root"),
+        Some(new_root.as_str())
+    );
+    let again = get(&app, "/lean/v0/blocks/finalized", client);
+    assert_eq!(
+        again.header("Eth-Consensus-Block-Root"),
+        Some(new_root.as_str())
+    );
 }

@@ -120,6 +120,7 @@ impl Scheduler {
 
     /// The tick armed last fired.
     pub fn on_tick(&mut self, app: &mut AppState, now: Now) {
+        app.expire_previous_bundle(now.wall);
         if self.round.is_none() && self.pending_reload.is_none() {
             self.start_round(app, now);
         }
@@ -488,6 +489,7 @@ fn install(app: &mut AppState, v: Verified, now: Now) {
         from = %name,
         "verified checkpoint bundle"
     );
+    app.previous_bundle = app.bundle.take();
     app.bundle = Some(Rc::new(Bundle {
         checkpoint: v.checkpoint,
         block: Rc::new(Blob::new(v.block, block_digest)),
