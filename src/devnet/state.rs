@@ -6,25 +6,29 @@
 //! Deterministic: the same inputs always give the same bytes and root.
 
 use super::chain::ChainParams;
-use super::merkle::{
-    bitlist_root, checkpoint_root, hash_pair, header_root, merkleize, roots_list_root, u64_chunk,
-    validator_root, ZERO,
+use super::merkle::roots_list_root;
+use crate::lean::lstar::containers::{checkpoint_root, header_root, validator_root};
+use crate::lean::lstar::merkle::{bitlist_root, hash_pair, merkleize, merkleize_to, u64_chunk};
+use crate::lean::lstar::{
+    HISTORICAL_ROOTS_LIMIT, JUSTIFICATION_VALIDATORS_LIMIT, VALIDATOR_REGISTRY_LIMIT,
 };
 use crate::lean::ssz::{FIXED_PART, VALIDATOR_SIZE};
 use crate::lean::{Checkpoint, Root};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 
+/// The all-zero root.
+const ZERO: Root = [0; 32];
 /// Size of each of the two public keys of a validator record.
 const PUBKEY_SIZE: usize = 52;
 /// Depth of `historical_block_hashes` and `justifications_roots` (2^18 roots).
-pub const HISTORY_DEPTH: usize = 18;
+pub const HISTORY_DEPTH: usize = HISTORICAL_ROOTS_LIMIT.trailing_zeros() as usize;
 /// Limit of `justified_slots` in bits.
-const JUSTIFIED_SLOTS_LIMIT: u64 = 1 << 18;
+const JUSTIFIED_SLOTS_LIMIT: u64 = HISTORICAL_ROOTS_LIMIT;
 /// Depth of `validators` (2^12).
-const VALIDATORS_DEPTH: usize = 12;
+const VALIDATORS_DEPTH: usize = VALIDATOR_REGISTRY_LIMIT.trailing_zeros() as usize;
 /// Limit of `justifications_validators` in bits (2^18 roots x 2^12 validators).
-const JUSTIFICATION_BITS_LIMIT: u64 = 1 << 30;
+const JUSTIFICATION_BITS_LIMIT: u64 = JUSTIFICATION_VALIDATORS_LIMIT;
 
 /// A block header without its state root (zero in the block's post-state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +163,7 @@ impl StateConstants {
             // `GenesisConfig { genesis_time }`: one chunk, its own root.
             genesis_time: u64_chunk(params.genesis_time),
             validators: roots_list_root(&records, VALIDATORS_DEPTH),
-            no_pending: merkleize(&[no_pending_roots, votes(false)], 3),
+            no_pending: merkleize_to(&[no_pending_roots, votes(false)], 3),
             one_pending_vote: votes(true),
             justified_slots: RefCell::new(Vec::new()),
         }
@@ -187,7 +191,7 @@ impl StateConstants {
             self.validators,
         ];
         let right = match &post.pending {
-            Some(root) => merkleize(
+            Some(root) => merkleize_to(
                 &[
                     roots_list_root(std::slice::from_ref(root), HISTORY_DEPTH),
                     self.one_pending_vote,
@@ -196,7 +200,7 @@ impl StateConstants {
             ),
             None => self.no_pending,
         };
-        hash_pair(&merkleize(&left, 3), &right)
+        hash_pair(&merkleize(&left), &right)
     }
 
     fn justified_slots_root(&self, bits: &[u8]) -> Root {

@@ -2,7 +2,7 @@
 //! hash of the encoded bytes (itself checked on the live fixture).
 
 use super::*;
-use crate::devnet::merkle::{bitlist_root, merkleize, roots_list_root};
+use crate::devnet::merkle::roots_list_root;
 use crate::lean::ssz::validate_state;
 
 fn params(validators: u64) -> ChainParams {
@@ -24,7 +24,7 @@ fn offsets(bytes: &[u8]) -> Vec<usize> {
 }
 
 fn root_of(i: u64) -> Root {
-    crate::devnet::merkle::hash_pair(&u64_chunk(i), &u64_chunk(!i))
+    hash_pair(&u64_chunk(i), &u64_chunk(!i))
 }
 
 fn post(slot: u64, history: &[Root], pending: Option<Root>) -> PostState<'_> {
@@ -60,7 +60,10 @@ pub fn full_state_root(bytes: &[u8]) -> Root {
     let part = |i: usize| &bytes[o[i]..o.get(i + 1).copied().unwrap_or(bytes.len())];
     let roots = |b: &[u8]| -> Vec<Root> { b.chunks(32).map(|c| c.try_into().unwrap()).collect() };
     let header = header_root(u64_at(16), u64_at(24), &chunk(32), &chunk(64), &chunk(96));
-    let validators: Vec<Root> = part(2).chunks(VALIDATOR_SIZE).map(validator_root).collect();
+    let validators: Vec<Root> = part(2)
+        .chunks_exact(VALIDATOR_SIZE)
+        .map(|v| validator_root(v.try_into().unwrap()))
+        .collect();
     let fields = [
         u64_chunk(u64_at(0)),
         u64_chunk(u64_at(8)),
@@ -73,7 +76,7 @@ pub fn full_state_root(bytes: &[u8]) -> Root {
         roots_list_root(&roots(part(3)), HISTORY_DEPTH),
         bitlist_root(part(4), 1 << 30).unwrap(),
     ];
-    merkleize(&fields, 4)
+    merkleize(&fields)
 }
 
 fn hex(s: &str) -> Root {

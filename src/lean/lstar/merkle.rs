@@ -91,8 +91,16 @@ pub(crate) fn depth_for(n: u64) -> usize {
 /// Merkleizes a short, fixed list of chunks (the fields of a small container),
 /// zero-padded to the next power of two.
 pub(crate) fn merkleize(chunks: &[Root]) -> Root {
-    let mut m = Merkleizer::new(depth_for(chunks.len() as u64));
-    for c in chunks {
+    merkleize_to(chunks, depth_for(chunks.len() as u64))
+}
+
+/// The root of `chunks` zero-padded to `2^depth` leaves (`depth` at most 31): a list's
+/// data padded to its limit, or part of a container. Chunks beyond `2^depth` are
+/// ignored.
+pub(crate) fn merkleize_to(chunks: &[Root], depth: usize) -> Root {
+    let mut m = Merkleizer::new(depth);
+    let cap = 1usize.checked_shl(m.depth as u32).unwrap_or(usize::MAX);
+    for c in chunks.iter().take(cap) {
         m.push(c);
     }
     m.finish()

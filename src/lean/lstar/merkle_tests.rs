@@ -202,6 +202,22 @@ fn merkleize_small_containers() {
 }
 
 #[test]
+fn merkleize_to_pads_to_the_depth_and_ignores_the_excess() {
+    let mut rng = Rng(6);
+    for depth in 0..=6 {
+        let limit = 1usize << depth;
+        let chunks = random_chunks(&mut rng, limit + 3);
+        for n in [0, 1, limit / 2 + 1, limit] {
+            let expected = naive_merkleize(&chunks[..n], limit);
+            assert_eq!(merkleize_to(&chunks[..n], depth), expected, "{depth} {n}");
+        }
+        let full = naive_merkleize(&chunks[..limit], limit);
+        assert_eq!(merkleize_to(&chunks, depth), full, "depth {depth}");
+    }
+    assert_eq!(merkleize_to(&[], 18), zero_hash(18));
+}
+
+#[test]
 fn chunk_writer_matches_naive_pack() {
     let mut rng = Rng(4);
     for _ in 0..300 {

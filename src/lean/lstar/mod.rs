@@ -5,11 +5,12 @@
 //!
 //! Layouts change between devnets; everything specific to this fork lives here.
 //! `merkle.rs` is fork-independent SSZ merkleization, `containers.rs` the small
-//! containers, `state.rs` the state, `block.rs` the signed block.
+//! containers, `state.rs` the state, `block.rs` the signed block. The devnet simulator
+//! builds its roots from `merkle` and `containers` (hence `pub(crate)`).
 
 mod block;
-mod containers;
-mod merkle;
+pub(crate) mod containers;
+pub(crate) mod merkle;
 mod state;
 
 pub use block::{
