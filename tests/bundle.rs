@@ -7,8 +7,8 @@
 mod common;
 
 use common::inbound::metric_of;
-use common::mock::{Behavior, MockNode, NodeData};
-use common::{http_request, upstreams_for, Leanpoint};
+use common::mock::{Behavior, NodeData};
+use common::{http_request, polling, wait_verified, Leanpoint};
 use leanpoint::lean::lstar::{signed_block_roots, state_roots};
 use leanpoint::lean::root_hex;
 use std::sync::{Arc, Mutex};
@@ -42,25 +42,17 @@ fn upstream<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 #[test]
 fn a_lean_client_checkpoint_syncs_from_leanpoint() {
     let honest = NodeData::fixture();
-    let nodes: Vec<MockNode> = [
-        Behavior::Healthy(honest.clone()),
-        Behavior::Healthy(honest.clone()),
-        Behavior::Healthy(honest.clone()),
-        Behavior::Healthy(NodeData::forked()),
-    ]
-    .into_iter()
-    .map(MockNode::start)
-    .collect();
-    let file = upstreams_for(&nodes, "n");
-    let lp = Leanpoint::start(&[
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
+    let (_nodes, lp) = polling(
+        vec![
+            Behavior::Healthy(honest.clone()),
+            Behavior::Healthy(honest.clone()),
+            Behavior::Healthy(honest.clone()),
+            Behavior::Healthy(NodeData::forked()),
+        ],
         "300",
-    ]);
-    let status = lp.wait_for("/status", Duration::from_secs(10), |r| {
-        r.json()["bundle_verified"] == true
-    });
+        &[],
+    );
+    let status = wait_verified(&lp, Duration::from_secs(10));
     let agreed_root = status.json()["finalized_root"]
         .as_str()
         .unwrap()
@@ -104,22 +96,16 @@ fn three_liars_of_four_are_never_served() {
     let honest = NodeData::fixture();
     let liar = honest.tampered();
     assert_ne!(liar.state, honest.state);
-    let nodes: Vec<MockNode> = [
-        Behavior::Healthy(liar.clone()),
-        Behavior::Healthy(liar.clone()),
-        Behavior::Healthy(liar),
-        Behavior::Healthy(honest.clone()),
-    ]
-    .into_iter()
-    .map(MockNode::start)
-    .collect();
-    let file = upstreams_for(&nodes, "n");
-    let lp = Leanpoint::start(&[
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
+    let (_nodes, lp) = polling(
+        vec![
+            Behavior::Healthy(liar.clone()),
+            Behavior::Healthy(liar.clone()),
+            Behavior::Healthy(liar),
+            Behavior::Healthy(honest.clone()),
+        ],
         "200",
-    ]);
+        &[],
+    );
     let started = Instant::now();
     let (mut served, mut refused) = (0, 0);
     while started.elapsed() < Duration::from_secs(4) {
@@ -172,17 +158,8 @@ fn every_liar_is_skipped_and_the_honest_member_found_whatever_the_rotation() {
         })
         .collect();
     behaviors.insert(2, Behavior::Healthy(honest.clone()));
-    let nodes: Vec<MockNode> = behaviors.into_iter().map(MockNode::start).collect();
-    let file = upstreams_for(&nodes, "n");
-    let lp = Leanpoint::start(&[
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
-        "150",
-    ]);
-    lp.wait_for("/status", Duration::from_secs(10), |r| {
-        r.json()["bundle_verified"] == true
-    });
+    let (_nodes, lp) = polling(behaviors, "150", &[]);
+    wait_verified(&lp, Duration::from_secs(10));
     assert_eq!(lp.get("/lean/v0/states/finalized").body, honest.state);
     std::thread::sleep(Duration::from_millis(800));
     let ups = lp.get("/api/upstreams").json();
@@ -200,24 +177,16 @@ fn every_liar_is_skipped_and_the_honest_member_found_whatever_the_rotation() {
 #[test]
 fn an_upstream_without_fork_choice_votes_with_its_own_state_root() {
     let honest = NodeData::fixture();
-    let nodes: Vec<MockNode> = [
-        Behavior::NoForkChoice(honest.clone()),
-        Behavior::NoForkChoice(honest.clone()),
-        Behavior::Healthy(NodeData::forked()),
-    ]
-    .into_iter()
-    .map(MockNode::start)
-    .collect();
-    let file = upstreams_for(&nodes, "n");
-    let lp = Leanpoint::start(&[
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
+    let (_nodes, lp) = polling(
+        vec![
+            Behavior::NoForkChoice(honest.clone()),
+            Behavior::NoForkChoice(honest.clone()),
+            Behavior::Healthy(NodeData::forked()),
+        ],
         "200",
-    ]);
-    let status = lp.wait_for("/status", Duration::from_secs(10), |r| {
-        r.json()["bundle_verified"] == true
-    });
+        &[],
+    );
+    let status = wait_verified(&lp, Duration::from_secs(10));
     let v = status.json();
     // The two without fork choice are the majority: their derived root won.
     assert_eq!(v["finalized_root"], common::mock::FIXTURE_FINALIZED_ROOT);
@@ -246,20 +215,9 @@ fn health_does_not_flap_while_nodes_disagree_around_each_block() {
     let chain: Vec<NodeData> = (1..=8u8).map(variant).collect();
     let a = Arc::new(Mutex::new(chain[0].clone()));
     let b = Arc::new(Mutex::new(chain[0].clone()));
-    let nodes = [
-        MockNode::start(Behavior::Live(a.clone())),
-        MockNode::start(Behavior::Live(b.clone())),
-    ];
-    let file = upstreams_for(&nodes, "n");
-    let lp = Leanpoint::start(&[
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
-        "500",
-    ]);
-    lp.wait_for("/status", Duration::from_secs(10), |r| {
-        r.json()["bundle_verified"] == true
-    });
+    let behaviors = vec![Behavior::Live(a.clone()), Behavior::Live(b.clone())];
+    let (_nodes, lp) = polling(behaviors, "500", &[]);
+    wait_verified(&lp, Duration::from_secs(10));
     let stepper = std::thread::spawn(move || {
         for next in chain.iter().skip(1) {
             std::thread::sleep(Duration::from_millis(1300));

@@ -12,8 +12,8 @@
 mod common;
 
 use common::inbound::{big_state, metric_of};
-use common::mock::{Behavior, MockNode, NodeData};
-use common::{upstreams_for, Leanpoint};
+use common::mock::{Behavior, NodeData};
+use common::{polling, wait_verified, Leanpoint};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,20 +41,9 @@ fn steady_state_is_light_and_an_advance_costs_one_state() {
     let shared: Vec<Arc<Mutex<NodeData>>> = (0..UPSTREAMS)
         .map(|_| Arc::new(Mutex::new(first.clone())))
         .collect();
-    let nodes: Vec<MockNode> = shared
-        .iter()
-        .map(|d| MockNode::start(Behavior::Live(d.clone())))
-        .collect();
-    let file = upstreams_for(&nodes, "n");
-    let lp = Leanpoint::start(&[
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
-        "250",
-    ]);
-    lp.wait_for("/status", Duration::from_secs(30), |r| {
-        r.json()["bundle_verified"] == true
-    });
+    let behaviors = shared.iter().map(|d| Behavior::Live(d.clone())).collect();
+    let (_nodes, lp) = polling(behaviors, "250", &[]);
+    wait_verified(&lp, Duration::from_secs(30));
     let rounds = |lp: &Leanpoint| metric_of(lp, "leanpoint_poll_rounds_total");
     let (r0, json0, states0, blocks0) = (
         rounds(&lp),
@@ -124,16 +113,6 @@ fn sixteen_distinct_16_mib_states_stay_under_two_states_and_the_idle_baseline() 
         .collect();
     // Asked last by the first fetch (the rotation starts at the first member).
     behaviors.push(Behavior::Healthy(honest.clone()));
-    let nodes: Vec<MockNode> = behaviors.into_iter().map(MockNode::start).collect();
-    let file = upstreams_for(&nodes, "n");
-    let args = [
-        "--upstreams-config",
-        file.to_str().unwrap(),
-        "--poll-ms",
-        "300",
-        "--timeout-ms",
-        "10000",
-    ];
 
     // The idle baseline: the same process and configuration with nothing listening.
     let refused: Vec<(String, String)> = (0..UPSTREAMS)
@@ -157,7 +136,7 @@ fn sixteen_distinct_16_mib_states_stay_under_two_states_and_the_idle_baseline() 
     let baseline = idle.rss_kib();
     drop(idle);
 
-    let lp = Leanpoint::start(&args);
+    let (_nodes, lp) = polling(behaviors, "300", &["--timeout-ms", "10000"]);
     let started = Instant::now();
     let mut peak = 0;
     let mut verified_at = None;

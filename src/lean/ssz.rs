@@ -79,8 +79,10 @@ pub fn validate_state(bytes: &[u8]) -> Result<StateSummary, SszError> {
             slot: u64_at(fixed, 200),
         },
     };
-    check_slots(&summary, u64_at(fixed, 16))?;
-    Ok(summary)
+    match implausible_slot(&summary, u64_at(fixed, 16)) {
+        Some(slot) => Err(SszError::BadSlot(slot)),
+        None => Ok(summary),
+    }
 }
 
 /// Whether a body is text rather than SSZ: its first [`TEXT_SNIFF_LEN`] bytes hold no
@@ -144,24 +146,22 @@ fn bitlist_ok(bytes: &[u8], start: usize, end: usize) -> bool {
     end > start && matches!(end.checked_sub(1).and_then(|i| bytes.get(i)), Some(&b) if b != 0)
 }
 
-/// Checks the slots against each other and against [`MAX_PLAUSIBLE_SLOT`].
-fn check_slots(summary: &StateSummary, header_slot: u64) -> Result<(), SszError> {
+/// The first implausible slot of a state, if any: its slot at or above
+/// [`MAX_PLAUSIBLE_SLOT`], or a header, justified or finalized slot above it (they never
+/// exceed the state's own slot; justified ≥ finalized is not checked: the spec does not
+/// guarantee it).
+pub(crate) fn implausible_slot(summary: &StateSummary, header_slot: u64) -> Option<u64> {
     let slot = summary.slot;
     if slot >= MAX_PLAUSIBLE_SLOT {
-        return Err(SszError::BadSlot(slot));
+        return Some(slot);
     }
-    // The header, justified and finalized slots never exceed the state's own slot.
-    // (Justified ≥ finalized is not checked: the spec does not guarantee it.)
-    for other in [
+    [
         header_slot,
         summary.latest_justified.slot,
         summary.latest_finalized.slot,
-    ] {
-        if other > slot {
-            return Err(SszError::BadSlot(other));
-        }
-    }
-    Ok(())
+    ]
+    .into_iter()
+    .find(|&other| other > slot)
 }
 
 fn u32_at(fixed: &[u8; FIXED_PART], at: usize) -> u32 {

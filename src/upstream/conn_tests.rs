@@ -25,56 +25,77 @@ fn big_state(total: usize) -> Vec<u8> {
     state
 }
 
-#[test]
-fn a_big_state_is_hashed_over_several_bounded_drives() {
-    let state = big_state(6 * 1024 * 1024);
-    let expected = state_roots(&state).expect("valid state");
+/// A loopback server that reads one request, answers with `respond`, and lingers a
+/// little so that the client reads everything before the close.
+fn serve_once(
+    respond: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
+) -> (SocketAddr, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let body = state.clone();
     let server = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         let mut buf = [0u8; 1024];
         let _ = std::io::Read::read(&mut s, &mut buf);
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body).unwrap();
+        respond(&mut s);
         std::thread::sleep(Duration::from_millis(200));
     });
-    let mut poll = Poll::new().unwrap();
-    let token = Token(7);
-    let mut conn = UpstreamConn::connect(addr, 0, poll.registry(), token, u64::MAX).unwrap();
-    conn.begin_request(
-        b"GET /lean/v0/states/finalized HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(),
-        ResponseLimits {
-            max_body_bytes: 64 << 20,
-            ..ResponseLimits::default()
-        },
-        BodyMode {
-            keep: true,
-            hash_state: true,
-        },
-    );
+    (addr, server)
+}
+
+/// Drives `conn` to its response, driving again at once after a yield and polling
+/// for readiness otherwise; returns the response and the drive calls made.
+fn drive_to_end(conn: &mut UpstreamConn, poll: &mut Poll) -> (Box<Completed>, Vec<usize>) {
     let mut scratch = vec![0u8; 64 * 1024];
     let mut events = Events::with_capacity(8);
-    let (mut drives, mut yields, mut largest_step) = (0, 0, 0);
+    let mut steps = Vec::new();
     let started = Instant::now();
-    let done = loop {
+    loop {
         assert!(started.elapsed() < Duration::from_secs(10), "no response");
         let before = conn.body_len();
         let outcome = conn.drive(&mut scratch);
-        drives += 1;
-        largest_step = largest_step.max(conn.body_len().saturating_sub(before));
+        steps.push(conn.body_len().saturating_sub(before));
         match outcome {
-            ConnOutcome::Response(done) => break done,
-            ConnOutcome::Pending if conn.yielded() => yields += 1, // drive again at once
+            ConnOutcome::Response(done) => return (done, steps),
+            ConnOutcome::Pending if conn.yielded() => {}
             ConnOutcome::Pending => poll
                 .poll(&mut events, Some(Duration::from_millis(100)))
                 .unwrap(),
             other => panic!("{other:?}"),
         }
-    };
+    }
+}
+
+fn limits() -> ResponseLimits {
+    ResponseLimits {
+        max_body_bytes: 64 << 20,
+        ..ResponseLimits::default()
+    }
+}
+
+#[test]
+fn a_big_state_is_hashed_over_several_bounded_drives() {
+    let state = big_state(6 * 1024 * 1024);
+    let expected = state_roots(&state).expect("valid state");
+    let body = state.clone();
+    let (addr, server) = serve_once(move |s| {
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+    });
+    let mut poll = Poll::new().unwrap();
+    let mut conn = UpstreamConn::connect(addr, 0, poll.registry(), Token(7), u64::MAX).unwrap();
+    conn.begin_request(
+        b"GET /lean/v0/states/finalized HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(),
+        limits(),
+        BodyMode {
+            keep: true,
+            hash_state: true,
+        },
+    );
+    let (done, steps) = drive_to_end(&mut conn, &mut poll);
     server.join().unwrap();
+    let largest_step = steps.iter().copied().max().unwrap_or(0);
+    let drives = steps.len();
     assert_eq!(done.response.status, 200);
     assert_eq!(done.body_len, state.len());
     assert_eq!(done.response.body, state);
@@ -84,20 +105,15 @@ fn a_big_state_is_hashed_over_several_bounded_drives() {
         "one drive read {largest_step} bytes"
     );
     assert!(drives >= 6, "{drives} drives for 6 MiB");
-    eprintln!("{drives} drives, {yields} yields, largest step {largest_step} bytes");
+    eprintln!("{drives} drives, largest step {largest_step} bytes");
 }
 
 #[test]
 fn a_vote_state_is_hashed_and_not_kept() {
     let state = big_state(2 * 1024 * 1024);
     let expected = state_roots(&state).expect("valid state");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let body = state.clone();
-    let server = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 1024];
-        let _ = std::io::Read::read(&mut s, &mut buf);
+    let (addr, server) = serve_once(move |s| {
         // Chunked, as large states often are.
         s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
             .unwrap();
@@ -108,35 +124,18 @@ fn a_vote_state_is_hashed_and_not_kept() {
             s.write_all(b"\r\n").unwrap();
         }
         s.write_all(b"0\r\n\r\n").unwrap();
-        std::thread::sleep(Duration::from_millis(200));
     });
     let mut poll = Poll::new().unwrap();
     let mut conn = UpstreamConn::connect(addr, 0, poll.registry(), Token(3), u64::MAX).unwrap();
     conn.begin_request(
         b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(),
-        ResponseLimits {
-            max_body_bytes: 64 << 20,
-            ..ResponseLimits::default()
-        },
+        limits(),
         BodyMode {
             keep: false,
             hash_state: true,
         },
     );
-    let mut scratch = vec![0u8; 64 * 1024];
-    let mut events = Events::with_capacity(8);
-    let started = Instant::now();
-    let done = loop {
-        assert!(started.elapsed() < Duration::from_secs(10), "no response");
-        match conn.drive(&mut scratch) {
-            ConnOutcome::Response(done) => break done,
-            ConnOutcome::Pending if conn.yielded() => {}
-            ConnOutcome::Pending => poll
-                .poll(&mut events, Some(Duration::from_millis(100)))
-                .unwrap(),
-            other => panic!("{other:?}"),
-        }
-    };
+    let (done, _) = drive_to_end(&mut conn, &mut poll);
     server.join().unwrap();
     assert!(done.response.body.is_empty(), "a vote state is not kept");
     assert_eq!(done.body_len, state.len());

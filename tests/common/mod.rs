@@ -172,6 +172,35 @@ pub fn terminate_child(child: &mut Child, within: Duration) -> Option<std::proce
     }
 }
 
+/// Mock nodes behaving as given, named `n0`, `n1`, ... in an upstreams file, and a
+/// leanpoint polling them every `poll_ms` (plus `args`).
+pub fn polling(
+    behaviors: Vec<mock::Behavior>,
+    poll_ms: &str,
+    args: &[&str],
+) -> (Vec<mock::MockNode>, Leanpoint) {
+    let nodes: Vec<mock::MockNode> = behaviors.into_iter().map(mock::MockNode::start).collect();
+    let file = upstreams_for(&nodes, "n");
+    let mut all = vec![
+        "--upstreams-config",
+        file.to_str().expect("utf-8 path"),
+        "--poll-ms",
+        poll_ms,
+    ];
+    all.extend_from_slice(args);
+    let lp = Leanpoint::start(&all);
+    (nodes, lp)
+}
+
+/// Waits until `/status` says the agreed checkpoint's bundle is verified.
+pub fn wait_verified(lp: &Leanpoint, within: Duration) -> HttpReply {
+    let status = lp.wait_for("/status", within, |r| {
+        r.status == 200 && r.json()["bundle_verified"] == true
+    });
+    assert_eq!(status.json()["bundle_verified"], true, "{}", status.text());
+    status
+}
+
 /// An upstreams file naming mock nodes `{prefix}0`, `{prefix}1`, ...
 pub fn upstreams_for(nodes: &[mock::MockNode], prefix: &str) -> std::path::PathBuf {
     let entries: Vec<(String, String)> = nodes

@@ -11,7 +11,7 @@ use super::merkle::{
 };
 use super::LayoutError;
 use crate::lean::ssz::TEXT_SNIFF_LEN;
-use crate::lean::ssz::{looks_like_text, StateSummary, FIXED_PART, MAX_PLAUSIBLE_SLOT};
+use crate::lean::ssz::{looks_like_text, StateSummary, FIXED_PART};
 use crate::lean::{Checkpoint, Root};
 
 /// `HISTORICAL_ROOTS_LIMIT`: bound of the history, justified slots and justification
@@ -353,20 +353,10 @@ pub fn state_roots(bytes: &[u8]) -> Result<StateRoots, LayoutError> {
 /// The rules of `validate_state`: a slot below 2^40, and the header, justified and
 /// finalized slots not above it.
 fn check_slots(summary: &StateSummary, header_slot: u64) -> Result<(), LayoutError> {
-    let slot = summary.slot;
-    if slot >= MAX_PLAUSIBLE_SLOT {
-        return Err(LayoutError::BadSlot(slot));
+    match crate::lean::ssz::implausible_slot(summary, header_slot) {
+        Some(slot) => Err(LayoutError::BadSlot(slot)),
+        None => Ok(()),
     }
-    for other in [
-        header_slot,
-        summary.latest_justified.slot,
-        summary.latest_finalized.slot,
-    ] {
-        if other > slot {
-            return Err(LayoutError::BadSlot(other));
-        }
-    }
-    Ok(())
 }
 
 /// The hasher of one variable field of the state.
