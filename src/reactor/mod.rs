@@ -87,7 +87,9 @@ impl Reactor {
                         Some(SignalAction::Reload) => self.on_reload(),
                         None => {}
                     },
-                    WAKER => self.engine.on_resolved(&mut self.core),
+                    WAKER => self
+                        .engine
+                        .on_resolved(&mut self.core, self.poll.registry()),
                     token => self.dispatch(token),
                 }
             }

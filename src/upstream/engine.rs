@@ -2,13 +2,14 @@
 //! sockets and timers and feeds back what happened. Each upstream has at most one
 //! socket (kept alive between requests); at most `pool` upstream sockets are open, an
 //! idle one being closed to make room; every request has a connect deadline and a
-//! whole-request deadline in the loop's timer wheel. Names are resolved off the loop.
+//! whole-request deadline in the loop's timer wheel. Names are resolved off the loop
+//! (`names.rs`).
 
 use super::conn::{
     connect_call_error_kind, BodyMode, Completed, ConnOutcome, ConnPhase, UpstreamConn,
 };
+use super::names::Names;
 use super::poll::request_limits;
-use super::resolver::{resolve_blocking, Lookup, Resolver};
 use super::schedule::{Action, Now, Reply, Request, Scheduler, SchedulerConfig};
 use crate::app::UpstreamErrorKind;
 use crate::config::UpstreamSpec;
@@ -54,17 +55,15 @@ pub struct Engine {
     /// Upstreams whose idle keep-alive socket may be closed to make room (oldest first).
     pub(super) idle: VecDeque<usize>,
     tick_timer: Option<TimerHandle>,
-    pub(super) resolver: Option<Resolver>,
-    pub(super) waker: Arc<Waker>,
-    pub(super) resolve_pending: Vec<bool>,
-    pub(super) resolve_error: Vec<Option<String>>,
+    names: Names,
     scratch: Vec<u8>,
     /// Sockets that yielded at the read budget and are driven again next iteration.
     ready: Vec<Token>,
 }
 
 impl Engine {
-    /// Resolves what it can now (before the loop runs) and arms the first round.
+    /// Takes IP literals as addresses, sends names to the resolver thread (never blocks)
+    /// and arms the first round.
     pub fn new(cfg: EngineConfig, core: &mut Core, waker: Arc<Waker>) -> Self {
         let n = core.app.upstreams.len();
         let now = now_of(core);
@@ -84,23 +83,11 @@ impl Engine {
             in_flight: vec![None; n],
             idle: VecDeque::new(),
             tick_timer: None,
-            resolver: None,
-            waker,
-            resolve_pending: vec![false; n],
-            resolve_error: vec![None; n],
+            names: Names::new(waker),
             scratch: vec![0; 64 * 1024],
             ready: Vec::new(),
         };
-        for u in 0..n {
-            let target = core.app.upstreams[u].spec.target.clone();
-            match resolve_blocking(&target.host, target.port) {
-                Ok(addr) => core.app.upstreams[u].addr = Some(addr),
-                Err(e) => {
-                    tracing::warn!(upstream = %core.app.upstreams[u].spec.name, "{e}");
-                    engine.resolve_error[u] = Some(e);
-                }
-            }
-        }
+        engine.names.resolve_missing(&mut core.app);
         // A new scheduler asks for its first tick only.
         for action in engine.scheduler.take_actions() {
             if let Action::ArmTick { at } = action {
@@ -162,16 +149,11 @@ impl Engine {
         if matches!(
             kind,
             UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
-        ) && core.app.upstreams[u]
-            .spec
-            .target
-            .host
-            .parse::<std::net::IpAddr>()
-            .is_err()
-        {
-            // The name may point elsewhere now: look it up again, off the loop, keeping
-            // the current address until the answer arrives.
-            self.request_resolve(core, u);
+        ) {
+            // A name may point elsewhere now: look it up again, off the loop.
+            if let Some(record) = core.app.upstreams.get(u) {
+                self.names.resolve_again(&record.spec.target);
+            }
         }
     }
 
@@ -242,11 +224,10 @@ impl Engine {
         u: usize,
     ) -> Result<Token, (UpstreamErrorKind, String)> {
         let Some(addr) = core.app.upstreams[u].addr else {
-            let host = &core.app.upstreams[u].spec.target.host;
-            let detail = self.resolve_error[u]
-                .clone()
-                .unwrap_or_else(|| format!("name {host} is still resolving"));
-            self.request_resolve(core, u);
+            let detail = self
+                .names
+                .why_unresolved(&core.app.upstreams[u].spec.target);
+            self.names.resolve_missing(&mut core.app);
             return Err((UpstreamErrorKind::NameNotResolved, detail));
         };
         if core.sockets.upstream_count() >= self.cfg.pool {
@@ -396,77 +377,34 @@ impl Engine {
         core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
     }
 
-    pub(super) fn request_resolve(&mut self, core: &Core, u: usize) {
-        if self.resolve_pending[u] {
-            return;
-        }
-        if self.resolver.is_none() {
-            match Resolver::spawn(self.waker.clone()) {
-                Ok(r) => self.resolver = Some(r),
-                Err(e) => tracing::warn!("cannot start the resolver thread: {e}"),
-            }
-        }
-        if let Some(resolver) = &self.resolver {
-            let target = &core.app.upstreams[u].spec.target;
-            resolver.submit(Lookup {
-                upstream: u,
-                host: target.host.clone(),
-                port: target.port,
-            });
-            self.resolve_pending[u] = true;
+    /// The resolver woke the loop. An upstream that got its first address is polled
+    /// at once rather than at the next round.
+    pub fn on_resolved(&mut self, core: &mut Core, registry: &Registry) {
+        if self.names.on_answers(&mut core.app) > 0 {
+            let now = now_of(core);
+            self.scheduler.poll_soon(now);
+            self.perform(core, registry);
         }
     }
 
-    /// The resolver woke the loop.
-    pub fn on_resolved(&mut self, core: &mut Core) {
-        let Some(resolver) = &self.resolver else {
-            return;
-        };
-        for answer in resolver.drain() {
-            let u = answer.lookup.upstream;
-            let Some(record) = core.app.upstreams.get_mut(u) else {
-                continue;
-            };
-            if record.spec.target.host != answer.lookup.host
-                || record.spec.target.port != answer.lookup.port
-            {
-                continue; // the configuration changed meanwhile
-            }
-            self.resolve_pending[u] = false;
-            match answer.result {
-                Ok(addr) => {
-                    tracing::debug!(upstream = %record.spec.name, host = %answer.lookup.host, %addr, "name resolved again");
-                    record.addr = Some(addr);
-                    self.resolve_error[u] = None;
-                    core.app.version += 1;
-                }
-                Err(e) => self.resolve_error[u] = Some(e),
-            }
-        }
-    }
-
-    /// The upstream set was replaced: move sockets and lookups to their new indices,
-    /// close those of removed upstreams, look up the new names.
+    /// The upstream set was replaced: move sockets to their new indices, close those of
+    /// removed upstreams, look up the new names (lookups are keyed by name, so one
+    /// already pending is not queued again).
     fn remap(&mut self, core: &mut Core, kept: &[Option<usize>]) {
         let mut old_conns = std::mem::take(&mut self.conns);
-        let old_errors = std::mem::take(&mut self.resolve_error);
         let n = kept.len();
         self.conns = Vec::with_capacity(n);
-        self.resolve_error = Vec::with_capacity(n);
         for (new_index, old) in kept.iter().enumerate() {
             let token = old.and_then(|o| old_conns.get_mut(o).and_then(Option::take));
             if let Some(conn) = token.and_then(|t| core.sockets.upstream_mut(t)) {
                 conn.upstream = new_index;
             }
             self.conns.push(token);
-            self.resolve_error
-                .push(old.and_then(|o| old_errors.get(o).cloned().flatten()));
         }
         for token in old_conns.into_iter().flatten() {
             close_socket(core, token);
         }
         self.in_flight = vec![None; n];
-        self.resolve_pending = vec![false; n];
         self.idle = (0..n).filter(|&u| self.conns[u].is_some()).collect();
         if n > self.cfg.pool {
             tracing::warn!(
@@ -475,11 +413,7 @@ impl Engine {
                 "more upstreams than the upstream socket pool sized at start-up: they take turns within each round; restart to resize the pool"
             );
         }
-        for u in 0..n {
-            if core.app.upstreams[u].addr.is_none() {
-                self.request_resolve(core, u);
-            }
-        }
+        self.names.resolve_missing(&mut core.app);
         core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
     }
 

@@ -1,8 +1,7 @@
-//! Host-name resolution off the event loop. IP literals never reach it. Names are
-//! resolved once before the loop starts (blocking is fine there); names that failed,
-//! and names added by a reload, go to one resolver thread, which answers through a
-//! channel and wakes the loop with a `mio::Waker`. One thread for all lookups; none
-//! of it touches a socket of the loop.
+//! The resolver thread: host names are looked up by one thread, which answers through a
+//! channel and wakes the loop with a `mio::Waker`; none of it touches a socket of the
+//! loop. (Which names to look up, and when, is `names.rs`.) getaddrinfo's own socket is
+//! one of the reserved fds of the budget.
 
 use mio::Waker;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -10,10 +9,9 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread;
 
-/// A lookup request: which upstream, and the host and port to resolve.
+/// A lookup request: the host and port to resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup {
-    pub upstream: usize,
     pub host: String,
     pub port: u16,
 }
@@ -25,7 +23,7 @@ pub struct Resolved {
     pub result: Result<SocketAddr, String>,
 }
 
-/// Resolves now, blocking (only before the loop runs, or in the resolver thread).
+/// Resolves now, blocking (only in the resolver thread).
 pub fn resolve_blocking(host: &str, port: u16) -> Result<SocketAddr, String> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));

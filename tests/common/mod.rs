@@ -32,16 +32,31 @@ impl Leanpoint {
 
     /// Same, under `ulimit -n nofile` when given.
     pub fn start_with(args: &[&str], nofile: Option<u32>) -> Leanpoint {
-        let mut cmd = match nofile {
-            Some(n) => {
-                let mut c = Command::new("sh");
-                c.arg("-c")
-                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
-                    .arg(bin());
+        match nofile {
+            Some(n) => Self::start_in_shell(&format!("ulimit -n {n}"), &[], args),
+            None => Self::start_cmd(Command::new(bin()), args),
+        }
+    }
+
+    /// Starts it from `sh -c '<setup> && exec leanpoint ...'`, itself run by `runner`
+    /// (e.g. `["unshare", "-m"]`; empty: run sh directly). The child is leanpoint.
+    pub fn start_in_shell(setup: &str, runner: &[&str], args: &[&str]) -> Leanpoint {
+        let mut cmd = match runner.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg("sh");
                 c
             }
-            None => Command::new(bin()),
+            None => Command::new("sh"),
         };
+        cmd.arg("-c")
+            .arg(format!("{setup} && exec \"$0\" \"$@\""))
+            .arg(bin());
+        Self::start_cmd(cmd, args)
+    }
+
+    /// Starts `cmd` (leanpoint, or what execs it) with the test's listen flags and `args`.
+    fn start_cmd(mut cmd: Command, args: &[&str]) -> Leanpoint {
         cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "info"])
             .args(args)
             .env_remove("RUST_LOG")

@@ -127,6 +127,14 @@ impl Scheduler {
         self.settle(app, now);
     }
 
+    /// An upstream got its first address (its name resolved): poll now rather than at
+    /// the next round, unless a round is in progress (its end arms the next one).
+    pub fn poll_soon(&mut self, now: Now) {
+        if self.round.is_none() && self.pending_reload.is_none() {
+            self.actions.push(Action::ArmTick { at: now.mono });
+        }
+    }
+
     /// A complete response to the request in flight to `upstream`.
     pub fn on_reply(&mut self, app: &mut AppState, upstream: usize, reply: Reply, now: Now) {
         let Some((request, purpose)) = self.take_outstanding(app, upstream) else {
