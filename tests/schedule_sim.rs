@@ -7,7 +7,7 @@
 //!   bytes), block root = its checkpoint root, `block.state_root == htr(state)`;
 //! - at most `pool` requests in flight, never two to one upstream;
 //! - at most one block or state download in flight (one bundle in flight, whatever the
-//!   number of upstreams);
+//!   number of upstreams), and no previous bundle held meanwhile;
 //! - a liar is asked at most once per checkpoint; every chain step an honest majority
 //!   agrees on is verified and served; a reload in the middle of a bundle fetch loses
 //!   nothing.
@@ -296,6 +296,14 @@ impl Sim {
             .filter(|(r, _)| matches!(r, Request::Block | Request::State))
             .count();
         assert!(downloads <= 1, "{downloads} bundle downloads in flight");
+        // States in memory: the bundle served and one in flight, or the bundle served
+        // and the previous one (kept for clients finishing a pair), never three.
+        if downloads > 0 {
+            assert!(
+                self.app.previous_bundle.is_none(),
+                "a previous bundle held while another downloads"
+            );
+        }
         if let Some(bundle) = self.app.bundle.clone() {
             if self
                 .checked

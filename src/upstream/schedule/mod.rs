@@ -333,7 +333,9 @@ impl Scheduler {
     }
 
     /// Starts fetching the agreed checkpoint's bundle unless it is held or on its way.
-    fn want_bundle(&mut self, app: &AppState) {
+    /// The previous bundle (kept for clients finishing a pair) is dropped first: the
+    /// bundle held plus one in flight, never more.
+    fn want_bundle(&mut self, app: &mut AppState) {
         let Some(agreed) = &app.agreed else {
             return;
         };
@@ -350,6 +352,9 @@ impl Scheduler {
         }
         let skip = self.failed_for.as_ref().map_or(&[][..], |(_, s)| &s[..]);
         self.fetch = BundleFetch::new(target, &agreed.members, skip, self.rotation);
+        if self.fetch.is_some() {
+            app.previous_bundle = None;
+        }
         self.rotation = self.rotation.wrapping_add(1);
         match &self.fetch {
             Some(fetch) => {
