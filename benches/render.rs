@@ -26,6 +26,7 @@ fn app(n: usize) -> AppState {
                 prefix: String::new(),
             },
             path: "/status".to_string(),
+            problem: None,
         })
         .collect();
     let budget = FdBudget {

@@ -15,6 +15,20 @@ fn main() -> ExitCode {
             print!("{}", usage());
             return ExitCode::SUCCESS;
         }
+        Ok(Command::Check {
+            problems,
+            upstreams,
+        }) => {
+            for problem in &problems {
+                eprintln!("leanpoint: {problem}");
+            }
+            if !problems.is_empty() {
+                eprintln!("leanpoint: {} problem(s) found", problems.len());
+                return ExitCode::from(2);
+            }
+            println!("leanpoint: configuration OK ({upstreams} upstream(s))");
+            return ExitCode::SUCCESS;
+        }
         Ok(Command::Run(config)) => config,
         Err(e) => {
             eprintln!("leanpoint: {e}");

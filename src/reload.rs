@@ -1,6 +1,7 @@
 //! SIGHUP: re-read the upstreams file. A good file replaces the upstream set at the next
-//! round boundary (kept upstreams keep their history and socket); a bad file keeps the
-//! old set, and the reason is logged. The process stays up either way.
+//! round boundary (kept upstreams keep their history and socket); its misconfigured
+//! entries are logged and shown, as at start-up; a bad file (a file-level problem) keeps
+//! the old set, and the reason is logged. The process stays up either way.
 
 use crate::config::{parse_upstreams_file, Config};
 use crate::reactor::ReloadHook;
@@ -19,7 +20,10 @@ pub fn hook(config: &Config) -> Option<ReloadHook> {
             }
         };
         match parse_upstreams_file(&name, &contents) {
-            Ok(specs) => engine.reload(core, registry, specs),
+            Ok(specs) => {
+                crate::config::log_misconfigured(&name, &specs);
+                engine.reload(core, registry, specs)
+            }
             Err(e) => {
                 tracing::error!(file = %name, "reload failed, keeping the current upstreams: {e}")
             }

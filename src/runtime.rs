@@ -45,6 +45,9 @@ impl RunError {
 
 /// Builds the reactor for `config` (bound, not yet running).
 pub fn build(config: &Config) -> Result<Reactor, RunError> {
+    if let Some(file) = &config.upstreams_config {
+        crate::config::log_misconfigured(&file.display().to_string(), &config.upstreams);
+    }
     let budget = fd_budget::establish(
         config.upstreams.len(),
         config.poll_concurrency,

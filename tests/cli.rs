@@ -109,9 +109,9 @@ fn bad_upstreams_files_exit_2_naming_file_and_entry() {
             &["nourl.json", "url"],
         ),
         (
-            "dup.json",
-            r#"{"upstreams":[{"name":"a","url":"http://127.0.0.1:1"},{"name":"a","url":"http://127.0.0.1:2"}]}"#,
-            &["dup.json", "\"a\""],
+            "allbad.json",
+            r#"{"upstreams":[{"name":"a","url":"http://:1"},{"name":"b","url":"https://x:1"}]}"#,
+            &["allbad.json", "no usable entry", "\"a\"", "\"b\""],
         ),
         ("empty.json", r#"{"upstreams":[]}"#, &["empty.json"]),
         (

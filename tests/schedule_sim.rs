@@ -128,6 +128,7 @@ fn spec(i: usize) -> UpstreamSpec {
             prefix: String::new(),
         },
         path: "/status".into(),
+        problem: None,
     }
 }
 

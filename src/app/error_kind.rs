@@ -23,10 +23,12 @@ pub enum UpstreamErrorKind {
     CheckpointMismatch,
     /// A state or block whose SSZ does not parse as the lean layout we know.
     UnknownLayout,
+    /// An entry of the upstreams file that cannot be used (never polled).
+    Misconfigured,
 }
 
 impl UpstreamErrorKind {
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 16;
     pub const ALL: [UpstreamErrorKind; Self::COUNT] = [
         Self::ConnectRefused,
         Self::ConnectTimeout,
@@ -43,6 +45,7 @@ impl UpstreamErrorKind {
         Self::Io,
         Self::CheckpointMismatch,
         Self::UnknownLayout,
+        Self::Misconfigured,
     ];
 
     pub fn index(self) -> usize {
@@ -67,6 +70,7 @@ impl UpstreamErrorKind {
             Self::Io => "io",
             Self::CheckpointMismatch => "checkpoint_mismatch",
             Self::UnknownLayout => "unknown_layout",
+            Self::Misconfigured => "misconfigured",
         }
     }
 }

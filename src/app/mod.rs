@@ -59,7 +59,14 @@ pub struct UpstreamRecord {
 }
 
 impl UpstreamRecord {
+    /// A record for `spec`; a misconfigured entry starts with its problem as last error
+    /// (it is never polled, so that is all it will ever show).
     pub fn new(spec: UpstreamSpec) -> Self {
+        let last_error = spec.problem.clone().map(|detail| UpstreamError {
+            kind: UpstreamErrorKind::Misconfigured,
+            detail,
+            at_ms: 0,
+        });
         UpstreamRecord {
             spec,
             addr: None,
@@ -71,7 +78,7 @@ impl UpstreamRecord {
             last_success_ms: None,
             error_count: 0,
             errors_by_kind: [0; UpstreamErrorKind::COUNT],
-            last_error: None,
+            last_error,
             last_mismatch: None,
             last_latency_ms: None,
             in_flight: false,

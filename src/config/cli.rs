@@ -63,6 +63,13 @@ pub enum Command {
     Run(Config),
     /// Print [`usage`] and exit 0.
     Help,
+    /// `--check-config`: every problem of the flags, environment and upstreams file (each
+    /// one line), or none; nothing is bound.
+    Check {
+        problems: Vec<String>,
+        /// Usable upstreams found.
+        upstreams: usize,
+    },
 }
 
 /// Parses `args` (without the program name). `env` looks up an environment variable;
@@ -74,13 +81,41 @@ pub fn parse_command_line(
     env: &dyn Fn(&str) -> Option<String>,
     read_file: &dyn Fn(&std::path::Path) -> std::io::Result<String>,
 ) -> Result<Command, ConfigError> {
-    let given = match scan(args) {
+    let (given, mut problems) = match scan(args) {
         Scan::Help => return Ok(Command::Help),
-        Scan::Bad(e) => return Err(e),
-        Scan::Flags(given) => given,
+        Scan::Flags { given, errors } => (given, errors),
     };
     let settings = Settings { given, env };
-    build(&settings, read_file).map(Command::Run)
+    let check = take(
+        &mut problems,
+        settings.read(Id::CheckConfig, Setting::bool, false),
+        false,
+    );
+    let config = build(&settings, read_file, &mut problems);
+    if check {
+        let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        lines.extend(config.upstreams.iter().filter_map(|u| u.problem.clone()));
+        return Ok(Command::Check {
+            problems: lines,
+            upstreams: config.upstreams.iter().filter(|u| u.is_usable()).count(),
+        });
+    }
+    match problems.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(Command::Run(config)),
+    }
+}
+
+/// The value of `result`, or `fallback` with its error kept in `problems` (so that every
+/// problem is found, not just the first).
+fn take<T>(problems: &mut Vec<ConfigError>, result: Result<T, ConfigError>, fallback: T) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(e);
+            fallback
+        }
+    }
 }
 
 /// The `--help` text: every flag with its env var and default.
@@ -91,14 +126,15 @@ pub fn usage() -> String {
 /// The arguments, tokenized.
 enum Scan {
     Help,
-    /// The first bad argument.
-    Bad(ConfigError),
-    /// The flags given, in order.
-    Flags(Vec<(&'static Flag, String)>),
+    /// The flags given, in order, and the bad arguments.
+    Flags {
+        given: Vec<(&'static Flag, String)>,
+        errors: Vec<ConfigError>,
+    },
 }
 
 fn scan(args: &[String]) -> Scan {
-    let mut first_error = None;
+    let mut errors = Vec::new();
     let mut given = Vec::new();
     let mut args = args.iter().peekable();
     while let Some(arg) = args.next() {
@@ -138,15 +174,10 @@ fn scan(args: &[String]) -> Scan {
         })();
         match result {
             Ok(pair) => given.push(pair),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+            Err(e) => errors.push(e),
         }
     }
-    match first_error {
-        Some(e) => Scan::Bad(e),
-        None => Scan::Flags(given),
-    }
+    Scan::Flags { given, errors }
 }
 
 /// Flags given, over the environment.
@@ -187,82 +218,93 @@ impl Settings<'_> {
     }
 }
 
+/// The configuration; a setting with a problem takes its default and the problem goes to
+/// `problems`.
 fn build(
     s: &Settings<'_>,
     read_file: &dyn Fn(&Path) -> std::io::Result<String>,
-) -> Result<Config, ConfigError> {
-    let bind = s.read(Id::Bind, Setting::ip, DEFAULT_BIND)?;
-    let port = s.read(Id::Port, Setting::port, DEFAULT_PORT)?;
+    problems: &mut Vec<ConfigError>,
+) -> Config {
+    let bind = take(problems, s.read(Id::Bind, Setting::ip, DEFAULT_BIND), DEFAULT_BIND);
+    let port = take(problems, s.read(Id::Port, Setting::port, DEFAULT_PORT), DEFAULT_PORT);
     let lean_url = s.get(Id::LeanUrl);
-    let lean_path = s.read(
+    let lean_path = take(problems, s.read(
         Id::LeanPath,
         |v| Ok(normalize_path(&v.value)),
         DEFAULT_LEAN_PATH.to_string(),
-    )?;
-    let poll_ms = s.read(Id::PollMs, Setting::positive_u64, DEFAULT_POLL_MS)?;
-    let timeout_ms = s.read(Id::TimeoutMs, Setting::positive_u64, DEFAULT_TIMEOUT_MS)?;
-    let connect_timeout_ms = s
-        .read(Id::ConnectTimeoutMs, Setting::positive_u64, timeout_ms)?
+    ), DEFAULT_LEAN_PATH.to_string());
+    let poll_ms = take(problems, s.read(Id::PollMs, Setting::positive_u64, DEFAULT_POLL_MS), DEFAULT_POLL_MS);
+    let timeout_ms = take(problems, s.read(Id::TimeoutMs, Setting::positive_u64, DEFAULT_TIMEOUT_MS), DEFAULT_TIMEOUT_MS);
+    let connect_timeout_ms = take(problems, s
+        .read(Id::ConnectTimeoutMs, Setting::positive_u64, timeout_ms), timeout_ms)
         .min(timeout_ms);
-    let poll_concurrency = match s.read(Id::PollConcurrency, Setting::usize, 0)? {
+    let poll_concurrency = match take(problems, s.read(Id::PollConcurrency, Setting::usize, 0), 0) {
         0 => DEFAULT_POLL_CONCURRENCY,
         n => n,
     };
-    let stale_ms = s.read(Id::StaleMs, Setting::positive_u64, DEFAULT_STALE_MS)?;
-    let static_dir = s.get(Id::StaticDir).map(|v| v.path()).transpose()?;
-    let log_level = s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into())?;
-    let log_format = s.read(Id::LogFormat, Setting::log_format, LogFormat::Text)?;
-    let max_connections = s.read(
+    // 0 means never stale: the agreed checkpoint is served however old it is.
+    let stale_ms = match take(problems, s.read(Id::StaleMs, Setting::u64, DEFAULT_STALE_MS), DEFAULT_STALE_MS) {
+        0 => u64::MAX,
+        ms => ms,
+    };
+    let static_dir = take(problems, s.get(Id::StaticDir).map(|v| v.path()).transpose(), None);
+    let log_level = take(problems, s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into()), DEFAULT_LOG_LEVEL.into());
+    let log_format = take(problems, s.read(Id::LogFormat, Setting::log_format, LogFormat::Text), LogFormat::Text);
+    let max_connections = take(problems, s.read(
         Id::MaxConnections,
         Setting::positive_usize,
         DEFAULT_MAX_CONNECTIONS,
-    )?;
-    let max_state_bytes = s.read(
+    ), DEFAULT_MAX_CONNECTIONS);
+    let max_state_bytes = take(problems, s.read(
         Id::MaxStateBytes,
         Setting::positive_usize,
         DEFAULT_MAX_STATE_BYTES,
-    )?;
-    let header_timeout_ms = s.read(
+    ), DEFAULT_MAX_STATE_BYTES);
+    let header_timeout_ms = take(problems, s.read(
         Id::HeaderTimeoutMs,
         Setting::positive_u64,
         DEFAULT_HEADER_TIMEOUT_MS,
-    )?;
-    let idle_timeout_ms = s.read(
+    ), DEFAULT_HEADER_TIMEOUT_MS);
+    let idle_timeout_ms = take(problems, s.read(
         Id::IdleTimeoutMs,
         Setting::positive_u64,
         DEFAULT_IDLE_TIMEOUT_MS,
-    )?;
-    let write_timeout_ms = s.read(
+    ), DEFAULT_IDLE_TIMEOUT_MS);
+    let write_timeout_ms = take(problems, s.read(
         Id::WriteTimeoutMs,
         Setting::positive_u64,
         DEFAULT_WRITE_TIMEOUT_MS,
-    )?;
-    let fd_pressure_percent = s.read(
+    ), DEFAULT_WRITE_TIMEOUT_MS);
+    let fd_pressure_percent = take(problems, s.read(
         Id::FdPressurePercent,
         Setting::percent,
         DEFAULT_FD_PRESSURE_PERCENT,
-    )?;
-    let history_len = s.read(
+    ), DEFAULT_FD_PRESSURE_PERCENT);
+    let history_len = take(problems, s.read(
         Id::HistoryLen,
         |v| v.usize_at_most(MAX_HISTORY_LEN),
         DEFAULT_HISTORY_LEN,
-    )?;
-    let split_retry_ms = s
+    ), DEFAULT_HISTORY_LEN);
+    let split_retry_ms = take(problems, s
         .read(
             Id::SplitRetryMs,
             Setting::positive_u64,
             DEFAULT_SPLIT_RETRY_MS,
-        )?
+        ), DEFAULT_SPLIT_RETRY_MS)
         .min(poll_ms);
-    let require_identical_state = s.read(Id::RequireIdenticalState, Setting::bool, false)?;
+    let require_identical_state = take(problems, s.read(Id::RequireIdenticalState, Setting::bool, false), false);
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
     let upstreams = match &upstreams_config {
-        Some(file) => read_upstreams(file, read_file)?,
-        None => vec![legacy_upstream(lean_url.as_ref(), &lean_path)?],
+        Some(file) => take(problems, read_upstreams(file, read_file), Vec::new()),
+        None => take(
+            problems,
+            legacy_upstream(lean_url.as_ref(), &lean_path).map(|u| vec![u]),
+            Vec::new(),
+        ),
     };
     let upstreams_config = upstreams_config.map(|f| PathBuf::from(f.value));
-    Ok(Config {
+    Config {
         bind,
         port,
         upstreams_config,
@@ -286,7 +328,7 @@ fn build(
         history_len,
         split_retry_ms,
         require_identical_state,
-    })
+    }
 }
 
 /// Reads and parses the upstreams file named by `file`.
@@ -322,6 +364,7 @@ fn legacy_upstream(url: Option<&Setting>, path: &str) -> Result<UpstreamSpec, Co
         url,
         target,
         path: path.to_string(),
+        problem: None,
     })
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use cli::{parse_command_line, usage, Command};
-pub use upstreams_file::parse_upstreams_file;
+pub use upstreams_file::{log_misconfigured, parse_upstreams_file};
 pub use url::{parse_http_url, HttpUrl};
 
 /// One upstream lean node.
@@ -24,6 +24,31 @@ pub struct UpstreamSpec {
     pub target: HttpUrl,
     /// Legacy health path (kept for compatibility and shown in the API), starts with `/`.
     pub path: String,
+    /// Why the entry cannot be used (a bad URL, a duplicate name, ...): it is shown as
+    /// `misconfigured` and never polled. None for a usable upstream.
+    pub problem: Option<String>,
+}
+
+impl UpstreamSpec {
+    /// An entry of the upstreams file that cannot be used, shown with `problem`.
+    pub fn misconfigured(name: String, url: String, path: String, problem: String) -> Self {
+        UpstreamSpec {
+            name,
+            url,
+            target: HttpUrl {
+                host: String::new(),
+                port: 0,
+                prefix: String::new(),
+            },
+            path,
+            problem: Some(problem),
+        }
+    }
+
+    /// Whether it is polled.
+    pub fn is_usable(&self) -> bool {
+        self.problem.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

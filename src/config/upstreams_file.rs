@@ -1,8 +1,15 @@
-//! The upstreams JSON file: `{"upstreams":[{"name","url","path"?}]}`, strictly validated.
+//! The upstreams JSON file: `{"upstreams":[{"name","url","path"?}]}`.
 //!
-//! Unlike the original, which skipped malformed entries silently, every problem is an
-//! error of one line naming the file and the entry (1-based). Unknown keys are ignored
-//! (at the top level and in entries), so files written for the original keep working.
+//! Nothing is silent, but one bad row does not take the monitor down (generated files
+//! carry such rows, e.g. `"url": "http://:5055"` for a validator without an IP):
+//! - a problem with the file itself (unreadable, not JSON, wrong top-level shape, no
+//!   usable entry) is an error of one line naming the file;
+//! - a problem with one entry (not an object, no name, a bad or `https://` URL, a
+//!   duplicate name, ...) makes that entry `misconfigured`: it is kept, with a message
+//!   naming the entry (1-based) and the problem, shown in the API and never polled.
+//!
+//! Unknown keys are ignored (at the top level and in entries), so files written for the
+//! original keep working.
 
 use super::{one_line, parse_http_url, ConfigError, UpstreamSpec};
 use serde_json::{Map, Value};
@@ -10,7 +17,8 @@ use serde_json::{Map, Value};
 /// The `path` of an entry that has none.
 pub const DEFAULT_PATH: &str = "/status";
 
-/// Parses the file's contents; `file` names it in error messages.
+/// Parses the file's contents; `file` names it in error messages. Entries with a
+/// problem are returned as `misconfigured` (see [`UpstreamSpec::problem`]).
 pub fn parse_upstreams_file(file: &str, contents: &str) -> Result<Vec<UpstreamSpec>, ConfigError> {
     let file = one_line(file);
     let fail = |msg: String| ConfigError::new(format!("upstreams file {file}: {msg}"));
@@ -33,59 +41,98 @@ pub fn parse_upstreams_file(file: &str, contents: &str) -> Result<Vec<UpstreamSp
     let mut specs: Vec<UpstreamSpec> = Vec::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
         let n = i + 1;
-        let spec = parse_entry(n, item).map_err(&fail)?;
-        if let Some(first) = specs.iter().position(|s| s.name == spec.name) {
-            return Err(fail(format!(
-                "entry {n} ({:?}): duplicate name (also entry {})",
-                spec.name,
-                first + 1
-            )));
+        let mut spec = parse_entry(n, item);
+        let first = specs
+            .iter()
+            .position(|s| s.is_usable() && s.name == spec.name);
+        if let (true, Some(first)) = (spec.is_usable(), first) {
+            spec = UpstreamSpec::misconfigured(
+                spec.name.clone(),
+                spec.url,
+                spec.path,
+                format!(
+                    "entry {n} ({:?}): duplicate name (also entry {})",
+                    spec.name,
+                    first + 1
+                ),
+            );
         }
         specs.push(spec);
+    }
+    if !specs.iter().any(UpstreamSpec::is_usable) {
+        let problems: Vec<&str> = specs.iter().filter_map(|s| s.problem.as_deref()).collect();
+        return Err(fail(format!("no usable entry: {}", problems.join("; "))));
     }
     Ok(specs)
 }
 
-/// One entry; `n` is its 1-based position. The error is the text after the file name.
-fn parse_entry(n: usize, item: &Value) -> Result<UpstreamSpec, String> {
+/// Logs every misconfigured entry at error level (start-up and each reload): loud, but
+/// the monitor keeps running with the others.
+pub fn log_misconfigured(file: &str, specs: &[UpstreamSpec]) {
+    for problem in specs.iter().filter_map(|s| s.problem.as_deref()) {
+        tracing::error!(file = %one_line(file), "{problem}; shown as misconfigured, not polled");
+    }
+}
+
+/// One entry; `n` is its 1-based position. A problem makes it `misconfigured`, named
+/// by its name when it has a usable one, else `entry N`.
+fn parse_entry(n: usize, item: &Value) -> UpstreamSpec {
     let Value::Object(obj) = item else {
-        return Err(format!("entry {n}: not an object"));
+        return bad(n, None, "", DEFAULT_PATH, "not an object".into());
     };
-    let name = string_field(obj, "name").map_err(|e| format!("entry {n}: {e}"))?;
-    let Some(name) = name else {
-        return Err(format!("entry {n}: missing \"name\""));
+    let name = match string_field(obj, "name") {
+        Ok(Some(name)) if name.chars().any(char::is_control) => {
+            return bad(
+                n,
+                None,
+                "",
+                DEFAULT_PATH,
+                format!("\"name\" {name:?} contains control characters"),
+            );
+        }
+        Ok(Some("")) => return bad(n, None, "", DEFAULT_PATH, "\"name\" is empty".into()),
+        Ok(Some(name)) => name,
+        Ok(None) => return bad(n, None, "", DEFAULT_PATH, "missing \"name\"".into()),
+        Err(e) => return bad(n, None, "", DEFAULT_PATH, e),
     };
-    if name.is_empty() {
-        return Err(format!("entry {n}: \"name\" is empty"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(format!(
-            "entry {n} ({name:?}): \"name\" contains control characters"
-        ));
-    }
-    let at = format!("entry {n} ({name:?})");
     let url = match string_field(obj, "url") {
         Ok(Some(url)) => url,
-        Ok(None) => return Err(format!("{at}: missing \"url\"")),
-        Err(e) => return Err(format!("{at}: {e}")),
+        Ok(None) => return bad(n, Some(name), "", DEFAULT_PATH, "missing \"url\"".into()),
+        Err(e) => return bad(n, Some(name), "", DEFAULT_PATH, e),
     };
-    let target = parse_http_url(url).map_err(|e| format!("{at}: url {url:?}: {e}"))?;
     let path = match string_field(obj, "path") {
         Ok(Some(path)) => normalize_path(path),
         Ok(None) => DEFAULT_PATH.to_string(),
-        Err(e) => return Err(format!("{at}: {e}")),
+        Err(e) => return bad(n, Some(name), url, DEFAULT_PATH, e),
     };
     if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!(
-            "{at}: path {path:?} contains whitespace or control characters"
-        ));
+        let problem = format!("path {path:?} contains whitespace or control characters");
+        return bad(n, Some(name), url, DEFAULT_PATH, problem);
     }
-    Ok(UpstreamSpec {
-        name: name.to_string(),
-        url: url.to_string(),
-        target,
-        path,
-    })
+    match parse_http_url(url) {
+        Ok(target) => UpstreamSpec {
+            name: name.to_string(),
+            url: url.to_string(),
+            target,
+            path,
+            problem: None,
+        },
+        Err(e) => bad(n, Some(name), url, &path, format!("url {url:?}: {e}")),
+    }
+}
+
+/// A misconfigured entry: `entry N ("name"): problem`.
+fn bad(n: usize, name: Option<&str>, url: &str, path: &str, problem: String) -> UpstreamSpec {
+    let (shown, at) = match name {
+        Some(name) => (name.to_string(), format!("entry {n} ({name:?})")),
+        None => (format!("entry {n}"), format!("entry {n}")),
+    };
+    UpstreamSpec::misconfigured(
+        shown,
+        url.to_string(),
+        path.to_string(),
+        format!("{at}: {problem}"),
+    )
 }
 
 /// `Ok(None)` when absent (or `null`), an error when present but not a string.
@@ -178,54 +225,109 @@ mod tests {
         assert!(err(r#"{"upstreams":[]}"#).contains("is empty"));
     }
 
+    /// The problem of entry `at` (0-based) of a file whose other entries are fine.
+    fn problem(list: &str, at: usize) -> (String, String) {
+        let v = parse_upstreams_file("ups.json", &entries(list)).unwrap();
+        let spec = &v[at];
+        assert!(!spec.is_usable(), "{spec:?}");
+        assert!(v.iter().any(UpstreamSpec::is_usable));
+        (spec.name.clone(), spec.problem.clone().unwrap())
+    }
+
+    const GOOD: &str = r#"{"name":"ok","url":"http://ok:1"}"#;
+
     #[test]
-    fn refuses_bad_entries_naming_them() {
+    fn a_bad_entry_is_kept_as_misconfigured_naming_it_and_the_others_are_usable() {
+        let with = |bad: &str| format!("{GOOD},{bad}");
         assert_eq!(
-            err(&entries("1")),
-            "upstreams file ups.json: entry 1: not an object"
+            problem(&with("1"), 1),
+            ("entry 2".into(), "entry 2: not an object".into())
         );
-        assert!(err(&entries(r#"{"url":"http://a:1"}"#)).contains("entry 1: missing \"name\""));
-        assert!(err(&entries(r#"{"name":7,"url":"http://a:1"}"#))
-            .contains("entry 1: \"name\" is not a string"));
-        assert!(err(&entries(r#"{"name":"","url":"http://a:1"}"#)).contains("\"name\" is empty"));
-        assert!(err(&entries(r#"{"name":"a\nb","url":"http://a:1"}"#)).contains("control"));
-        assert!(err(&entries(r#"{"name":"a"}"#)).contains(r#"entry 1 ("a"): missing "url""#));
-        assert!(err(&entries(r#"{"name":"a","url":5}"#))
-            .contains(r#"entry 1 ("a"): "url" is not a string"#));
+        assert_eq!(
+            problem(&with(r#"{"url":"http://a:1"}"#), 1).1,
+            "entry 2: missing \"name\""
+        );
+        assert!(problem(&with(r#"{"name":7,"url":"http://a:1"}"#), 1)
+            .1
+            .contains("entry 2: \"name\" is not a string"));
+        assert!(problem(&with(r#"{"name":"","url":"http://a:1"}"#), 1)
+            .1
+            .contains("\"name\" is empty"));
+        assert!(problem(&with(r#"{"name":"a\nb","url":"http://a:1"}"#), 1)
+            .1
+            .contains("control"));
+        assert_eq!(
+            problem(&with(r#"{"name":"a"}"#), 1),
+            ("a".into(), r#"entry 2 ("a"): missing "url""#.into())
+        );
+        assert!(problem(&with(r#"{"name":"a","url":5}"#), 1)
+            .1
+            .contains(r#"entry 2 ("a"): "url" is not a string"#));
         assert!(
-            err(&entries(r#"{"name":"a","url":"http://a:1","path":[]}"#))
-                .contains(r#"entry 1 ("a"): "path" is not a string"#)
+            problem(&with(r#"{"name":"a","url":"http://a:1","path":[]}"#), 1)
+                .1
+                .contains(r#"entry 2 ("a"): "path" is not a string"#)
         );
         assert!(
-            err(&entries(r#"{"name":"a","url":"http://a:1","path":"/a b"}"#))
+            problem(&with(r#"{"name":"a","url":"http://a:1","path":"/a b"}"#), 1)
+                .1
                 .contains("whitespace")
         );
     }
 
     #[test]
-    fn refuses_bad_url_naming_entry_and_url() {
-        let e = err(&entries(
+    fn a_bad_url_names_entry_and_url() {
+        let (name, p) = problem(
             r#"{"name":"a","url":"http://a:1"},{"name":"b","url":"http://b:2"},
                {"name":"zeam_0","url":"https://10.0.0.1:5052"}"#,
-        ));
-        assert!(
-            e.starts_with(
-                r#"upstreams file ups.json: entry 3 ("zeam_0"): url "https://10.0.0.1:5052": TLS is not supported"#
-            ),
-            "{e}"
+            2,
         );
-        assert!(err(&entries(r#"{"name":"a","url":"http://a"}"#)).contains("missing port"));
+        assert_eq!(name, "zeam_0");
+        assert!(
+            p.starts_with(
+                r#"entry 3 ("zeam_0"): url "https://10.0.0.1:5052": TLS is not supported"#
+            ),
+            "{p}"
+        );
+        // What lean-quickstart writes for a validator without an IP.
+        let (_, p) = problem(
+            &format!(r#"{GOOD},{{"name":"zeam_1","url":"http://:5055"}}"#),
+            1,
+        );
+        assert_eq!(p, r#"entry 2 ("zeam_1"): url "http://:5055": empty host"#);
+        // No port is port 80, as any HTTP client does.
+        let v =
+            parse_upstreams_file("f", &entries(r#"{"name":"a","url":"http://a/lean"}"#)).unwrap();
+        assert_eq!(
+            (v[0].target.port, v[0].target.prefix.as_str()),
+            (80, "/lean")
+        );
     }
 
     #[test]
-    fn refuses_duplicate_names() {
-        let e = err(&entries(
-            r#"{"name":"a","url":"http://a:1"},{"name":"b","url":"http://b:1"},
-               {"name":"a","url":"http://c:1"}"#,
-        ));
+    fn a_duplicate_name_is_misconfigured_and_the_first_is_kept() {
+        let v = parse_upstreams_file(
+            "ups.json",
+            &entries(
+                r#"{"name":"a","url":"http://a:1"},{"name":"b","url":"http://b:1"},
+                   {"name":"a","url":"http://c:1"}"#,
+            ),
+        )
+        .unwrap();
+        assert!(v[0].is_usable() && v[1].is_usable());
+        assert_eq!(
+            v[2].problem.as_deref(),
+            Some(r#"entry 3 ("a"): duplicate name (also entry 1)"#)
+        );
+        assert_eq!(v[2].url, "http://c:1");
+    }
+
+    #[test]
+    fn no_usable_entry_is_a_file_problem_listing_every_entry() {
+        let e = err(&entries(r#"{"name":"a","url":"http://:1"},7"#));
         assert_eq!(
             e,
-            r#"upstreams file ups.json: entry 3 ("a"): duplicate name (also entry 1)"#
+            r#"upstreams file ups.json: no usable entry: entry 1 ("a"): url "http://:1": empty host; entry 2: not an object"#
         );
     }
 

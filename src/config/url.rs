@@ -1,4 +1,5 @@
-//! `http://host:port[/prefix]` URLs for upstreams (https is refused: TLS is out of scope).
+//! `http://host[:port][/prefix]` URLs for upstreams: port 80 when absent, as any HTTP
+//! client does (https is refused: TLS is out of scope).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -24,7 +25,10 @@ impl HttpUrl {
     }
 }
 
-const EXPECTED: &str = "expected http://host:port[/prefix]";
+const EXPECTED: &str = "expected http://host[:port][/prefix]";
+
+/// The port of an `http://` URL that names none.
+pub const DEFAULT_HTTP_PORT: u16 = 80;
 
 /// Longest host name (RFC 1035 presentation form without the trailing dot).
 const MAX_HOST_LEN: usize = 253;
@@ -67,13 +71,17 @@ pub fn parse_http_url(s: &str) -> Result<HttpUrl, String> {
         return Err("userinfo (user@host) is not allowed".into());
     }
     let (host, port) = split_host_port(authority)?;
-    let port = parse_port(port)?;
+    let port = match port {
+        Some(port) => parse_port(port)?,
+        None => DEFAULT_HTTP_PORT,
+    };
     let prefix = parse_prefix(path)?;
     Ok(HttpUrl { host, port, prefix })
 }
 
-/// Splits `host:port` / `[v6]:port`, validating the host; returns the port text.
-fn split_host_port(authority: &str) -> Result<(String, &str), String> {
+/// Splits `host[:port]` / `[v6][:port]`, validating the host; returns the port text
+/// (None when the URL names no port; `host:` with nothing after is an error).
+fn split_host_port(authority: &str) -> Result<(String, Option<&str>), String> {
     if authority.is_empty() {
         return Err("empty host".into());
     }
@@ -85,19 +93,20 @@ fn split_host_port(authority: &str) -> Result<(String, &str), String> {
             return Err(format!("invalid IPv6 address [{inside}]"));
         }
         return match after.strip_prefix(':') {
-            Some(port) => Ok((inside.to_string(), port)),
-            None if after.is_empty() => Err(format!("missing port; {EXPECTED}")),
+            Some(port) => Ok((inside.to_string(), Some(port))),
+            None if after.is_empty() => Ok((inside.to_string(), None)),
             None => Err(format!("unexpected {after:?} after IPv6 address")),
         };
     }
     let Some((host, port)) = authority.rsplit_once(':') else {
-        return Err(format!("missing port; {EXPECTED}"));
+        validate_host(authority)?;
+        return Ok((authority.to_string(), None));
     };
     if host.contains(':') {
         return Err("an IPv6 address must be in brackets: http://[addr]:port".into());
     }
     validate_host(host)?;
-    Ok((host.to_string(), port))
+    Ok((host.to_string(), Some(port)))
 }
 
 /// A host that is not an IPv6 literal: an IPv4 address or a DNS-style name (`_` is
@@ -272,11 +281,29 @@ mod tests {
     }
 
     #[test]
+    fn no_port_means_80() {
+        for (url, host, prefix) in [
+            ("http://h", "h", ""),
+            ("http://127.0.0.1", "127.0.0.1", ""),
+            ("http://[::1]", "::1", ""),
+            ("http://lean.example/api", "lean.example", "/api"),
+        ] {
+            let u = ok(url);
+            assert_eq!(
+                (u.host.as_str(), u.port, u.prefix.as_str()),
+                (host, 80, prefix),
+                "{url}"
+            );
+        }
+        assert_eq!(ok("http://h").host_header(), "h:80");
+        assert!(err("http://").contains("empty host"));
+        assert!(err("http://:5055").contains("empty host"));
+    }
+
+    #[test]
     fn refuses_bad_ports() {
-        assert!(err("http://h").contains("missing port"));
         assert!(err("http://h:").contains("missing port"));
-        assert!(err("http://[::1]").contains("missing port"));
-        assert!(err("http://h/x").contains("missing port"));
+        assert!(err("http://[::1]:").contains("missing port"));
         assert!(err("http://h:0").contains("out of range"));
         assert!(err("http://h:65536").contains("out of range"));
         assert!(err("http://h:99999999999999999999").contains("out of range"));

@@ -159,6 +159,8 @@ fn render_upstream(u: &UpstreamRecord, out: &mut Vec<u8>) {
         Some(b) => write_bool(out, b),
         None => json::write_null(out),
     }
+    out.extend_from_slice(b",\"misconfigured\":");
+    write_opt_str(out, u.spec.problem.as_deref());
     out.extend_from_slice(b",\"last_mismatch\":");
     write_opt_str(out, u.last_mismatch.as_ref().map(|e| e.detail.as_str()));
     out.extend_from_slice(b",\"last_mismatch_ms\":");

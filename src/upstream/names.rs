@@ -43,7 +43,11 @@ impl Names {
     /// Gives every upstream without an address one: its IP literal, or a lookup of its
     /// name (unless one is pending).
     pub fn resolve_missing(&mut self, app: &mut AppState) {
-        for record in app.upstreams.iter_mut().filter(|r| r.addr.is_none()) {
+        let unresolved = app
+            .upstreams
+            .iter_mut()
+            .filter(|r| r.addr.is_none() && r.spec.is_usable());
+        for record in unresolved {
             let target = &record.spec.target;
             match target.host.parse::<IpAddr>() {
                 Ok(ip) => record.addr = Some(SocketAddr::new(ip, target.port)),

@@ -26,6 +26,7 @@ pub(super) enum Id {
     HistoryLen,
     SplitRetryMs,
     RequireIdenticalState,
+    CheckConfig,
 }
 
 /// What the `--help` text says about a flag's default.
@@ -94,7 +95,7 @@ pub(super) const FLAGS: &[Flag] = &[
     flag(Id::PollConcurrency, "poll-concurrency", "LEANPOINT_POLL_CONCURRENCY", "n",
         Literal("64"), "Most upstream sockets open at once (0 means the default)"),
     flag(Id::StaleMs, "stale-ms", "LEANPOINT_STALE_MS", "ms", Literal("30000"),
-        "Agreed data older than this is stale"),
+        "Agreed data older than this is stale (0: never stale)"),
     flag(Id::StaticDir, "static-dir", "LEANPOINT_STATIC_DIR", "dir", DefaultValue::None,
         "Serve a frontend from this folder instead of the built-in dashboard"),
     flag(Id::LogLevel, "log-level", "LEANPOINT_LOG_LEVEL", "level", Literal("info"),
@@ -124,6 +125,14 @@ pub(super) const FLAGS: &[Flag] = &[
         metavar: None,
         default: Literal("false"),
         help: "Accepted for compatibility; always true now: the state served is the one whose root the majority agreed on",
+    },
+    Flag {
+        id: Id::CheckConfig,
+        name: "check-config",
+        env: "LEANPOINT_CHECK_CONFIG",
+        metavar: None,
+        default: Literal("false"),
+        help: "Validate flags, environment and upstreams file, print every problem, exit 0 or 2 (binds nothing)",
     },
 ];
 

@@ -19,6 +19,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, ConfigError> {
     let read = |p: &Path| match p.to_str() {
         Some("ups.json") => Ok(FIXTURE.to_string()),
         Some("bad.json") => Ok(r#"{"upstreams":[]}"#.to_string()),
+        Some("gen.json") => Ok(r#"{"upstreams":[{"name":"zeam_0","url":"http://127.0.0.1:5055"},{"name":"ream_0","url":"http://:5055"}]}"#.to_string()),
         _ => Err(io::Error::from_raw_os_error(2)),
     };
     parse_command_line(&args, &env_fn, &read)
@@ -269,11 +270,27 @@ fn bad_lean_url_names_its_origin() {
         e.starts_with("--lean-url: \"https://127.0.0.1:5052\": TLS is not supported"),
         "{e}"
     );
-    let e = error(&[], &[("LEANPOINT_LEAN_URL", "http://x")]);
+    let e = error(&[], &[("LEANPOINT_LEAN_URL", "http://x:")]);
     assert!(
-        e.starts_with("LEANPOINT_LEAN_URL: \"http://x\": missing port"),
+        e.starts_with("LEANPOINT_LEAN_URL: \"http://x:\": missing port"),
         "{e}"
     );
+}
+
+#[test]
+fn stale_ms_0_means_never_stale() {
+    assert_eq!(config(&["--stale-ms=0"], &[]).stale_ms, u64::MAX);
+    assert_eq!(config(&[], &[("LEANPOINT_STALE_MS", "0")]).stale_ms, u64::MAX);
+    assert_eq!(config(&["--stale-ms=1"], &[]).stale_ms, 1);
+}
+
+#[test]
+fn a_lean_url_without_a_port_means_port_80() {
+    let c = config(&["--lean-url", "http://127.0.0.1"], &[]);
+    assert_eq!(c.upstreams[0].target.port, 80);
+    assert_eq!(c.upstreams[0].target.host_header(), "127.0.0.1:80");
+    let c = config(&[], &[("LEANPOINT_LEAN_URL", "http://lean.example/api")]);
+    assert_eq!((c.upstreams[0].target.port, c.upstreams[0].target.prefix.as_str()), (80, "/api"));
 }
 
 #[test]
@@ -334,15 +351,11 @@ fn bad_numbers() {
     );
     assert_eq!(
         error(&["--poll-ms=0"], &[]),
-        "--poll-ms: must be greater than 0"
+        "--poll-ms: 0 is not allowed; the smallest value is 1"
     );
     assert_eq!(
         error(&["--timeout-ms=0"], &[]),
-        "--timeout-ms: must be greater than 0"
-    );
-    assert_eq!(
-        error(&["--stale-ms=0"], &[]),
-        "--stale-ms: must be greater than 0"
+        "--timeout-ms: 0 is not allowed; the smallest value is 1"
     );
     assert_eq!(
         error(&["--poll-ms="], &[]),
@@ -370,15 +383,15 @@ fn bad_numbers() {
     );
     assert_eq!(
         error(&["--max-connections=0"], &[]),
-        "--max-connections: must be greater than 0"
+        "--max-connections: 0 is not allowed; the smallest value is 1"
     );
     assert_eq!(
         error(&["--max-state-bytes=0"], &[]),
-        "--max-state-bytes: must be greater than 0"
+        "--max-state-bytes: 0 is not allowed; the smallest value is 1"
     );
     assert_eq!(
         error(&["--connect-timeout-ms=0"], &[]),
-        "--connect-timeout-ms: must be greater than 0"
+        "--connect-timeout-ms: 0 is not allowed; the smallest value is 1"
     );
     for f in [
         "--header-timeout-ms=0",
@@ -386,7 +399,7 @@ fn bad_numbers() {
         "--write-timeout-ms=0",
     ] {
         assert!(
-            error(&[f], &[]).ends_with(": must be greater than 0"),
+            error(&[f], &[]).ends_with(": 0 is not allowed; the smallest value is 1"),
             "{f}"
         );
     }
@@ -513,4 +526,51 @@ fn control_characters_cannot_break_the_line() {
     assert!(e.contains("\\n"), "{e}");
     let e = error(&["--port", "1\n2"], &[]);
     assert_eq!(e, "--port: \"1\\n2\" is not a number");
+}
+
+/// `--check-config`'s answer: (problems, usable upstreams).
+fn check(args: &[&str], env: &[(&str, &str)]) -> (Vec<String>, usize) {
+    let mut all = vec!["--check-config"];
+    all.extend_from_slice(args);
+    match run(&all, env) {
+        Ok(Command::Check {
+            problems,
+            upstreams,
+        }) => (problems, upstreams),
+        other => panic!("{all:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn check_config_lists_every_problem_not_just_the_first() {
+    assert_eq!(check(&[], &[]), (vec![], 1));
+    assert_eq!(check(&["--upstreams-config", "ups.json"], &[]), (vec![], 1));
+    let (problems, _) = check(
+        &["--poll-ms", "x", "--port", "70000", "--bogus"],
+        &[("LEANPOINT_TIMEOUT_MS", "0")],
+    );
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(problems.iter().any(|p| p.starts_with("--poll-ms:")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.starts_with("--port:")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("--bogus")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.starts_with("LEANPOINT_TIMEOUT_MS:")), "{problems:?}");
+    // A misconfigured entry is a problem for --check-config (a run keeps going).
+    let (problems, usable) = check(&["--upstreams-config", "gen.json"], &[]);
+    assert_eq!(usable, 1);
+    assert_eq!(
+        problems,
+        vec![r#"entry 2 ("ream_0"): url "http://:5055": empty host"#.to_string()]
+    );
+    let c = config(&["--upstreams-config", "gen.json"], &[]);
+    assert_eq!(c.upstreams.len(), 2);
+    assert!(c.upstreams[0].is_usable() && !c.upstreams[1].is_usable());
+    // File-level problems too, with the flags'.
+    let (problems, usable) = check(&["--upstreams-config", "bad.json", "--poll-ms=0"], &[]);
+    assert_eq!((problems.len(), usable), (2, 0), "{problems:?}");
+}
+
+#[test]
+fn without_check_config_the_first_problem_is_the_error() {
+    let e = error(&["--poll-ms", "x", "--port", "70000"], &[]);
+    assert!(e.starts_with("--port:"), "{e}");
 }

@@ -42,7 +42,7 @@ impl Setting {
     /// An integer greater than 0.
     pub fn positive_u64(&self) -> Result<u64, ConfigError> {
         match self.u64()? {
-            0 => Err(self.fail("must be greater than 0")),
+            0 => Err(self.fail("0 is not allowed; the smallest value is 1")),
             n => Ok(n),
         }
     }
@@ -56,7 +56,7 @@ impl Setting {
     /// A `usize` greater than 0.
     pub fn positive_usize(&self) -> Result<usize, ConfigError> {
         match self.usize()? {
-            0 => Err(self.fail("must be greater than 0")),
+            0 => Err(self.fail("0 is not allowed; the smallest value is 1")),
             n => Ok(n),
         }
     }

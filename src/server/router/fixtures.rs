@@ -25,6 +25,7 @@ pub fn spec(name: &str, port: u16) -> UpstreamSpec {
             prefix: String::new(),
         },
         path: "/status".to_string(),
+        problem: None,
     }
 }
 

@@ -229,15 +229,18 @@ impl Scheduler {
                 .max(now.mono.saturating_sub(self.cfg.poll_ms))
                 .saturating_add(self.cfg.poll_ms);
         }
-        let n = app.upstreams.len();
-        for u in 0..n {
+        // Misconfigured entries are shown, never polled.
+        let polled: Vec<usize> = (0..app.upstreams.len())
+            .filter(|&u| app.upstreams[u].spec.is_usable())
+            .collect();
+        for &u in &polled {
             self.polls[u] = Some(Poll::default());
-            self.queue
-                .push_back((u, Request::ForkChoice, Purpose::Poll));
+            self.queue.push_back((u, Request::ForkChoice, Purpose::Poll));
         }
+        let n = polled.len();
         self.round = Some(Round {
             started: now.mono,
-            polled: (0..n).collect(),
+            polled,
             remaining: n,
             votes: Vec::new(),
         });

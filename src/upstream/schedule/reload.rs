@@ -16,9 +16,11 @@ pub fn apply(app: &mut AppState, specs: Vec<UpstreamSpec>) -> Vec<Option<usize>>
         .collect();
     let mut kept = Vec::with_capacity(specs.len());
     for spec in specs {
+        // A misconfigured entry always starts fresh, showing its problem.
         let found = old.iter().position(|r| {
-            r.as_ref()
-                .is_some_and(|r| r.spec.name == spec.name && r.spec.url == spec.url)
+            r.as_ref().is_some_and(|r| {
+                spec.is_usable() && r.spec.name == spec.name && r.spec.url == spec.url
+            })
         });
         match found.and_then(|i| old[i].take().map(|r| (i, r))) {
             Some((i, mut record)) => {
