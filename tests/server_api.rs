@@ -105,6 +105,7 @@ const UPSTREAM_KEYS: &[(&str, Ty)] = &[
     ("justified_from_endpoint", Ty::Bool),
     ("finalized_root", OPT_ROOT),
     ("serves_fork_choice", OPT_BOOL),
+    ("misconfigured", OPT_STR),
     ("last_mismatch", OPT_STR),
     ("last_mismatch_ms", OPT_I64),
     ("address", OPT_STR),

@@ -225,74 +225,148 @@ fn build(
     read_file: &dyn Fn(&Path) -> std::io::Result<String>,
     problems: &mut Vec<ConfigError>,
 ) -> Config {
-    let bind = take(problems, s.read(Id::Bind, Setting::ip, DEFAULT_BIND), DEFAULT_BIND);
-    let port = take(problems, s.read(Id::Port, Setting::port, DEFAULT_PORT), DEFAULT_PORT);
+    let bind = take(
+        problems,
+        s.read(Id::Bind, Setting::ip, DEFAULT_BIND),
+        DEFAULT_BIND,
+    );
+    let port = take(
+        problems,
+        s.read(Id::Port, Setting::port, DEFAULT_PORT),
+        DEFAULT_PORT,
+    );
     let lean_url = s.get(Id::LeanUrl);
-    let lean_path = take(problems, s.read(
-        Id::LeanPath,
-        |v| Ok(normalize_path(&v.value)),
+    let lean_path = take(
+        problems,
+        s.read(
+            Id::LeanPath,
+            |v| Ok(normalize_path(&v.value)),
+            DEFAULT_LEAN_PATH.to_string(),
+        ),
         DEFAULT_LEAN_PATH.to_string(),
-    ), DEFAULT_LEAN_PATH.to_string());
-    let poll_ms = take(problems, s.read(Id::PollMs, Setting::positive_u64, DEFAULT_POLL_MS), DEFAULT_POLL_MS);
-    let timeout_ms = take(problems, s.read(Id::TimeoutMs, Setting::positive_u64, DEFAULT_TIMEOUT_MS), DEFAULT_TIMEOUT_MS);
-    let connect_timeout_ms = take(problems, s
-        .read(Id::ConnectTimeoutMs, Setting::positive_u64, timeout_ms), timeout_ms)
-        .min(timeout_ms);
+    );
+    let poll_ms = take(
+        problems,
+        s.read(Id::PollMs, Setting::positive_u64, DEFAULT_POLL_MS),
+        DEFAULT_POLL_MS,
+    );
+    let timeout_ms = take(
+        problems,
+        s.read(Id::TimeoutMs, Setting::positive_u64, DEFAULT_TIMEOUT_MS),
+        DEFAULT_TIMEOUT_MS,
+    );
+    let connect_timeout_ms = take(
+        problems,
+        s.read(Id::ConnectTimeoutMs, Setting::positive_u64, timeout_ms),
+        timeout_ms,
+    )
+    .min(timeout_ms);
     let poll_concurrency = match take(problems, s.read(Id::PollConcurrency, Setting::usize, 0), 0) {
         0 => DEFAULT_POLL_CONCURRENCY,
         n => n,
     };
     // 0 means never stale: the agreed checkpoint is served however old it is.
-    let stale_ms = match take(problems, s.read(Id::StaleMs, Setting::u64, DEFAULT_STALE_MS), DEFAULT_STALE_MS) {
+    let stale_ms = match take(
+        problems,
+        s.read(Id::StaleMs, Setting::u64, DEFAULT_STALE_MS),
+        DEFAULT_STALE_MS,
+    ) {
         0 => u64::MAX,
         ms => ms,
     };
-    let static_dir = take(problems, s.get(Id::StaticDir).map(|v| v.path()).transpose(), None);
-    let log_level = take(problems, s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into()), DEFAULT_LOG_LEVEL.into());
-    let log_format = take(problems, s.read(Id::LogFormat, Setting::log_format, LogFormat::Text), LogFormat::Text);
-    let max_connections = take(problems, s.read(
-        Id::MaxConnections,
-        Setting::positive_usize,
+    let static_dir = take(
+        problems,
+        s.get(Id::StaticDir).map(|v| v.path()).transpose(),
+        None,
+    );
+    let log_level = take(
+        problems,
+        s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into()),
+        DEFAULT_LOG_LEVEL.into(),
+    );
+    let log_format = take(
+        problems,
+        s.read(Id::LogFormat, Setting::log_format, LogFormat::Text),
+        LogFormat::Text,
+    );
+    let max_connections = take(
+        problems,
+        s.read(
+            Id::MaxConnections,
+            Setting::positive_usize,
+            DEFAULT_MAX_CONNECTIONS,
+        ),
         DEFAULT_MAX_CONNECTIONS,
-    ), DEFAULT_MAX_CONNECTIONS);
-    let max_state_bytes = take(problems, s.read(
-        Id::MaxStateBytes,
-        Setting::positive_usize,
+    );
+    let max_state_bytes = take(
+        problems,
+        s.read(
+            Id::MaxStateBytes,
+            Setting::positive_usize,
+            DEFAULT_MAX_STATE_BYTES,
+        ),
         DEFAULT_MAX_STATE_BYTES,
-    ), DEFAULT_MAX_STATE_BYTES);
-    let header_timeout_ms = take(problems, s.read(
-        Id::HeaderTimeoutMs,
-        Setting::positive_u64,
+    );
+    let header_timeout_ms = take(
+        problems,
+        s.read(
+            Id::HeaderTimeoutMs,
+            Setting::positive_u64,
+            DEFAULT_HEADER_TIMEOUT_MS,
+        ),
         DEFAULT_HEADER_TIMEOUT_MS,
-    ), DEFAULT_HEADER_TIMEOUT_MS);
-    let idle_timeout_ms = take(problems, s.read(
-        Id::IdleTimeoutMs,
-        Setting::positive_u64,
+    );
+    let idle_timeout_ms = take(
+        problems,
+        s.read(
+            Id::IdleTimeoutMs,
+            Setting::positive_u64,
+            DEFAULT_IDLE_TIMEOUT_MS,
+        ),
         DEFAULT_IDLE_TIMEOUT_MS,
-    ), DEFAULT_IDLE_TIMEOUT_MS);
-    let write_timeout_ms = take(problems, s.read(
-        Id::WriteTimeoutMs,
-        Setting::positive_u64,
+    );
+    let write_timeout_ms = take(
+        problems,
+        s.read(
+            Id::WriteTimeoutMs,
+            Setting::positive_u64,
+            DEFAULT_WRITE_TIMEOUT_MS,
+        ),
         DEFAULT_WRITE_TIMEOUT_MS,
-    ), DEFAULT_WRITE_TIMEOUT_MS);
-    let fd_pressure_percent = take(problems, s.read(
-        Id::FdPressurePercent,
-        Setting::percent,
+    );
+    let fd_pressure_percent = take(
+        problems,
+        s.read(
+            Id::FdPressurePercent,
+            Setting::percent,
+            DEFAULT_FD_PRESSURE_PERCENT,
+        ),
         DEFAULT_FD_PRESSURE_PERCENT,
-    ), DEFAULT_FD_PRESSURE_PERCENT);
-    let history_len = take(problems, s.read(
-        Id::HistoryLen,
-        |v| v.usize_at_most(MAX_HISTORY_LEN),
+    );
+    let history_len = take(
+        problems,
+        s.read(
+            Id::HistoryLen,
+            |v| v.usize_at_most(MAX_HISTORY_LEN),
+            DEFAULT_HISTORY_LEN,
+        ),
         DEFAULT_HISTORY_LEN,
-    ), DEFAULT_HISTORY_LEN);
-    let split_retry_ms = take(problems, s
-        .read(
+    );
+    let split_retry_ms = take(
+        problems,
+        s.read(
             Id::SplitRetryMs,
             Setting::positive_u64,
             DEFAULT_SPLIT_RETRY_MS,
-        ), DEFAULT_SPLIT_RETRY_MS)
-        .min(poll_ms);
-    let require_identical_state = take(problems, s.read(Id::RequireIdenticalState, Setting::bool, false), false);
+        ),
+        DEFAULT_SPLIT_RETRY_MS,
+    )
+    .min(poll_ms);
+    let require_identical_state = take(
+        problems,
+        s.read(Id::RequireIdenticalState, Setting::bool, false),
+        false,
+    );
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
     let upstreams = match &upstreams_config {

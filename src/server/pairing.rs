@@ -2,12 +2,14 @@
 //!
 //! A lean client checkpoint-syncs with two requests (leanSpec: the block, then the
 //! state) and requires `block.state_root == hash_tree_root(state)`. If the bundle served
-//! changes between the two, the pair it gets does not match and it aborts. So the half a
+//! changes between the two, the pair it gets does not match and it aborts. So the block a
 //! client (by IP) was served last is remembered for [`PAIR_MS`]: when it asks for the
-//! other half within that time, it gets the same bundle's, provided that bundle is still
-//! held (the current one, or the previous one, which is kept for [`PAIR_MS`] after an
-//! advance). Once the pair is complete the client is forgotten, so its next sync gets the
-//! newest bundle. At most [`MAX_CLIENTS`] clients are remembered (the oldest forgotten).
+//! state within that time, it gets the same bundle's, provided that bundle is still held
+//! (the current one, or the previous one, kept a while after an advance). Once the pair
+//! is complete the client is forgotten, so its next sync gets the newest bundle. Only
+//! blocks pin: a client that fetches the state alone (ream) never holds back a
+//! block-then-state client behind the same address. At most [`MAX_CLIENTS`] clients are
+//! remembered (the oldest forgotten).
 
 use crate::app::Bundle;
 use crate::lean::Root;
@@ -32,7 +34,6 @@ pub enum Half {
 #[derive(Debug, Clone, Copy)]
 struct Pin {
     root: Root,
-    half: Half,
     at_ms: i64,
 }
 
@@ -45,9 +46,9 @@ pub struct Pairing {
 }
 
 impl Pairing {
-    /// The bundle to serve `client` the `half` of at `now_ms`: the other half of what it
-    /// was served within `PAIR_MS` if that bundle is `current` or `previous`, else
-    /// `current` (remembered as its first half).
+    /// The bundle to serve `client` the `half` of at `now_ms`: for a state, the bundle of
+    /// the block it was served within `PAIR_MS` if that bundle is `current` or
+    /// `previous`; else `current` (a block is remembered as the first half of a pair).
     pub fn choose(
         &mut self,
         client: Option<IpAddr>,
@@ -59,22 +60,21 @@ impl Pairing {
         let Some(client) = client else {
             return Rc::clone(current);
         };
-        if let Some(pin) = self.pins.get(&client).copied() {
-            let fresh = now_ms.saturating_sub(pin.at_ms) <= PAIR_MS;
-            let held = [Some(current), previous]
-                .into_iter()
-                .flatten()
-                .find(|b| b.block_root == pin.root);
-            if let (true, true, Some(bundle)) = (fresh, pin.half != half, held) {
-                self.pins.remove(&client);
-                return Rc::clone(bundle);
-            }
+        if half == Half::State {
+            let pin = self.pins.remove(&client);
+            let fresh = pin.filter(|p| now_ms.saturating_sub(p.at_ms) <= PAIR_MS);
+            let held = fresh.and_then(|p| {
+                [Some(current), previous]
+                    .into_iter()
+                    .flatten()
+                    .find(|b| b.block_root == p.root)
+            });
+            return Rc::clone(held.unwrap_or(current));
         }
         self.pins.insert(
             client,
             Pin {
                 root: current.block_root,
-                half,
                 at_ms: now_ms,
             },
         );

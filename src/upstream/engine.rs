@@ -168,7 +168,9 @@ impl Engine {
         self.start(core, registry, u);
     }
 
-    /// Starts (or restarts, after a stale keep-alive connection) `u`'s request.
+    /// Starts (or restarts, after a stale keep-alive connection) `u`'s request. A failure
+    /// to start is reported to the scheduler; the caller then performs its actions (so
+    /// that a first round of many unresolved names loops instead of recursing).
     fn start(&mut self, core: &mut Core, registry: &Registry, u: usize) {
         let Some(job) = self.in_flight[u] else {
             return;
@@ -181,8 +183,9 @@ impl Engine {
             None => match self.open_conn(core, registry, u) {
                 Ok(token) => token,
                 Err((kind, detail)) => {
+                    // Reported to the scheduler; the caller performs what follows.
                     self.fail(core, u, kind, &detail);
-                    return self.perform(core, registry);
+                    return;
                 }
             },
         };
@@ -199,7 +202,7 @@ impl Engine {
             debug_assert!(false, "upstream socket vanished");
             self.conns[u] = None;
             self.fail(core, u, UpstreamErrorKind::Io, "socket vanished");
-            return self.perform(core, registry);
+            return;
         };
         conn.begin_request(bytes, limits, mode);
         let deadline = if conn.phase == ConnPhase::Connecting {
@@ -323,6 +326,7 @@ impl Engine {
                         "stale keep-alive connection ({detail}); retrying once"
                     );
                     self.start(core, registry, u);
+                    self.perform(core, registry);
                 } else {
                     self.fail(core, u, kind, &detail);
                     self.perform(core, registry);

@@ -16,11 +16,13 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, ConfigError> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let env_fn = move |k: &str| env.get(k).cloned();
-    let read = |p: &Path| match p.to_str() {
+    let read = |p: &Path| {
+        match p.to_str() {
         Some("ups.json") => Ok(FIXTURE.to_string()),
         Some("bad.json") => Ok(r#"{"upstreams":[]}"#.to_string()),
         Some("gen.json") => Ok(r#"{"upstreams":[{"name":"zeam_0","url":"http://127.0.0.1:5055"},{"name":"ream_0","url":"http://:5055"}]}"#.to_string()),
         _ => Err(io::Error::from_raw_os_error(2)),
+    }
     };
     parse_command_line(&args, &env_fn, &read)
 }
@@ -280,7 +282,10 @@ fn bad_lean_url_names_its_origin() {
 #[test]
 fn stale_ms_0_means_never_stale() {
     assert_eq!(config(&["--stale-ms=0"], &[]).stale_ms, u64::MAX);
-    assert_eq!(config(&[], &[("LEANPOINT_STALE_MS", "0")]).stale_ms, u64::MAX);
+    assert_eq!(
+        config(&[], &[("LEANPOINT_STALE_MS", "0")]).stale_ms,
+        u64::MAX
+    );
     assert_eq!(config(&["--stale-ms=1"], &[]).stale_ms, 1);
 }
 
@@ -290,7 +295,13 @@ fn a_lean_url_without_a_port_means_port_80() {
     assert_eq!(c.upstreams[0].target.port, 80);
     assert_eq!(c.upstreams[0].target.host_header(), "127.0.0.1:80");
     let c = config(&[], &[("LEANPOINT_LEAN_URL", "http://lean.example/api")]);
-    assert_eq!((c.upstreams[0].target.port, c.upstreams[0].target.prefix.as_str()), (80, "/api"));
+    assert_eq!(
+        (
+            c.upstreams[0].target.port,
+            c.upstreams[0].target.prefix.as_str()
+        ),
+        (80, "/api")
+    );
 }
 
 #[test]
@@ -550,10 +561,24 @@ fn check_config_lists_every_problem_not_just_the_first() {
         &[("LEANPOINT_TIMEOUT_MS", "0")],
     );
     assert_eq!(problems.len(), 4, "{problems:?}");
-    assert!(problems.iter().any(|p| p.starts_with("--poll-ms:")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.starts_with("--port:")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("--bogus")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.starts_with("LEANPOINT_TIMEOUT_MS:")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.starts_with("--poll-ms:")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.starts_with("--port:")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("--bogus")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("LEANPOINT_TIMEOUT_MS:")),
+        "{problems:?}"
+    );
     // A misconfigured entry is a problem for --check-config (a run keeps going).
     let (problems, usable) = check(&["--upstreams-config", "gen.json"], &[]);
     assert_eq!(usable, 1);

@@ -180,6 +180,7 @@ const UPSTREAM_ADDITIVE: &[(&str, T)] = &[
     ("justified_from_endpoint", T::Bool),
     ("finalized_root", T::OptStr),
     ("serves_fork_choice", T::OptBool),
+    ("misconfigured", T::OptStr),
     ("last_mismatch", T::OptStr),
     ("last_mismatch_ms", T::OptI64),
     ("address", T::OptStr),

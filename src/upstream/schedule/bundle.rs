@@ -27,6 +27,12 @@ pub enum Progress {
     /// Send this request next.
     Send(usize, Request),
     Verified(Box<Verified>),
+    /// `upstream` finalized past the target meanwhile (its block or state is of a later
+    /// slot): not a lie, the agreement is out of date. The fetch is over; poll again.
+    Moved {
+        upstream: usize,
+        slot: u64,
+    },
     /// `upstream` failed; the fetch goes on with `next`, or is exhausted (None).
     Failed {
         upstream: usize,
@@ -92,8 +98,12 @@ impl BundleFetch {
     /// The reply to the current request.
     pub fn on_reply(&mut self, reply: Reply) -> Progress {
         match self.check(reply) {
-            Ok(None) => Progress::Send(self.current().0, self.step),
-            Ok(Some(verified)) => Progress::Verified(Box::new(verified)),
+            Ok(Checked::BlockOk) => Progress::Send(self.current().0, self.step),
+            Ok(Checked::Verified(verified)) => Progress::Verified(verified),
+            Ok(Checked::Moved(slot)) => Progress::Moved {
+                upstream: self.current().0,
+                slot,
+            },
             Err(failure) => self.fail_current(failure),
         }
     }
@@ -116,8 +126,8 @@ impl BundleFetch {
         }
     }
 
-    /// Verifies a reply; `Ok(None)` when the block passed and the state comes next.
-    fn check(&mut self, reply: Reply) -> Result<Option<Verified>, Failure> {
+    /// Verifies a reply.
+    fn check(&mut self, reply: Reply) -> Result<Checked, Failure> {
         let (upstream, step) = self.current();
         if reply.status != 200 {
             return Err((
@@ -130,6 +140,9 @@ impl BundleFetch {
             Request::Block => {
                 let roots = signed_block_roots(&reply.body)
                     .map_err(|e| layout_failure(&e, step, reply.content_type.as_deref()))?;
+                if roots.slot > target.slot {
+                    return Ok(Checked::Moved(roots.slot));
+                }
                 if roots.block_root != target.root || roots.slot != target.slot {
                     return Err(mismatch(format!(
                         "block {} at slot {} is not the agreed finalized {} at slot {}",
@@ -141,7 +154,7 @@ impl BundleFetch {
                 }
                 self.block = Some((reply.body, roots));
                 self.step = Request::State;
-                Ok(None)
+                Ok(Checked::BlockOk)
             }
             _ => {
                 let Some((block, block_roots)) = self.block.take() else {
@@ -156,6 +169,10 @@ impl BundleFetch {
                         return Err((UpstreamErrorKind::BadResponse, "state not hashed".into()))
                     }
                 };
+                if state_roots.header_slot > block_roots.slot {
+                    // Finalized again between the block and the state requests.
+                    return Ok(Checked::Moved(state_roots.header_slot));
+                }
                 if state_roots.state_root != block_roots.state_root {
                     return Err(mismatch(format!(
                         "state root {} is not the block's state_root {}",
@@ -170,16 +187,25 @@ impl BundleFetch {
                         root_hex(&target.root)
                     )));
                 }
-                Ok(Some(Verified {
+                Ok(Checked::Verified(Box::new(Verified {
                     checkpoint: target,
                     upstream,
                     block,
                     state: reply.body,
                     state_roots,
-                }))
+                })))
             }
         }
     }
+}
+
+/// What a reply that did not fail came to.
+enum Checked {
+    /// The block verified; its state comes next.
+    BlockOk,
+    Verified(Box<Verified>),
+    /// The member finalized past the target: a block or state of this later slot.
+    Moved(u64),
 }
 
 fn mismatch(detail: String) -> Failure {

@@ -41,8 +41,12 @@ pub struct SchedulerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
     Poll,
-    Bundle,
+    /// For the bundle fetch with this id (a reply to a fetch since replaced is dropped).
+    Bundle(u64),
 }
+
+/// Checkpoints whose failed members are remembered.
+const FAILED_CHECKPOINTS: usize = 8;
 
 /// The round in progress.
 #[derive(Debug)]
@@ -60,9 +64,13 @@ pub struct Scheduler {
     polls: Vec<Option<Poll>>,
     round: Option<Round>,
     fetch: Option<BundleFetch>,
-    /// Members whose bundle failed verification for this checkpoint (not asked again
-    /// until the agreed checkpoint changes).
-    failed_for: Option<(Checkpoint, Vec<usize>)>,
+    /// Id of the current fetch (each new fetch gets the next).
+    fetch_id: u64,
+    /// The members (by name, which a reload does not change) whose bundle failed
+    /// verification, for the last few checkpoints: never asked again for that one.
+    failed: VecDeque<(Checkpoint, Vec<String>)>,
+    /// Rounds in a row that ended split with answers (the retry backs off).
+    split_streak: u32,
     /// Rotates the first member asked from one bundle fetch to the next.
     rotation: usize,
     /// Requests ready to send, in order.
@@ -87,7 +95,9 @@ impl Scheduler {
             polls: (0..upstreams).map(|_| None).collect(),
             round: None,
             fetch: None,
-            failed_for: None,
+            fetch_id: 0,
+            failed: VecDeque::new(),
+            split_streak: 0,
             rotation: 0,
             queue: VecDeque::new(),
             outstanding: vec![None; upstreams],
@@ -150,8 +160,8 @@ impl Scheduler {
         }
         match purpose {
             Purpose::Poll => self.poll_reply(app, upstream, reply, now),
-            Purpose::Bundle => {
-                if let Some(fetch) = self.current_fetch(upstream, request) {
+            Purpose::Bundle(id) => {
+                if let Some(fetch) = self.current_fetch(upstream, request, id) {
                     let progress = fetch.on_reply(reply);
                     self.on_progress(app, progress, now);
                 }
@@ -181,8 +191,8 @@ impl Scheduler {
                     self.finish_poll(app, upstream, now);
                 }
             }
-            Purpose::Bundle => {
-                if let Some(fetch) = self.current_fetch(upstream, request) {
+            Purpose::Bundle(id) => {
+                if let Some(fetch) = self.current_fetch(upstream, request, id) {
                     let progress = fetch.on_failure(kind, detail);
                     self.on_progress(app, progress, now);
                 }
@@ -214,11 +224,17 @@ impl Scheduler {
         Some(taken)
     }
 
-    /// The fetch, if `upstream`'s `request` is the one it waits for.
-    fn current_fetch(&mut self, upstream: usize, request: Request) -> Option<&mut BundleFetch> {
+    /// The fetch, if it is fetch `id` and `upstream`'s `request` is the one it waits for.
+    fn current_fetch(
+        &mut self,
+        upstream: usize,
+        request: Request,
+        id: u64,
+    ) -> Option<&mut BundleFetch> {
+        let current = self.fetch_id;
         self.fetch
             .as_mut()
-            .filter(|f| f.current() == (upstream, request))
+            .filter(|f| id == current && f.current() == (upstream, request))
     }
 
     fn start_round(&mut self, app: &mut AppState, now: Now) {
@@ -235,7 +251,8 @@ impl Scheduler {
             .collect();
         for &u in &polled {
             self.polls[u] = Some(Poll::default());
-            self.queue.push_back((u, Request::ForkChoice, Purpose::Poll));
+            self.queue
+                .push_back((u, Request::ForkChoice, Purpose::Poll));
         }
         let n = polled.len();
         self.round = Some(Round {
@@ -290,6 +307,31 @@ impl Scheduler {
         round.remaining -= 1;
         if round.remaining == 0 {
             self.end_round(app, now);
+        } else if vote.is_some() {
+            self.fetch_early(app);
+        }
+    }
+
+    /// Once a strict majority of every upstream polled this round holds one finalized
+    /// checkpoint, no later answer can change the round's decision: its bundle is
+    /// fetched now rather than after the slowest poll (a silent upstream makes a round
+    /// last the whole request deadline, long enough for finalization to move on).
+    fn fetch_early(&mut self, app: &mut AppState) {
+        let Some(round) = &self.round else {
+            return;
+        };
+        let Some(last) = round.votes.last() else {
+            return;
+        };
+        let target = last.finalized;
+        let members: Vec<usize> = round
+            .votes
+            .iter()
+            .filter(|v| v.finalized == target)
+            .map(|v| v.upstream)
+            .collect();
+        if members.len() * 2 > round.polled.len() {
+            self.want_bundle_of(app, target, &members);
         }
     }
 
@@ -313,6 +355,7 @@ impl Scheduler {
                         "new agreed checkpoint"
                     );
                 }
+                self.split_streak = 0;
                 self.want_bundle(app);
             }
             RoundOutcome::NoConsensus => {
@@ -324,9 +367,17 @@ impl Scheduler {
                         "round without consensus"
                     );
                 }
-                if !round.votes.is_empty() {
-                    // Real nodes disagree for up to a second around each block.
-                    at = at.min(now.mono.saturating_add(self.cfg.split_retry_ms));
+                if round.votes.is_empty() {
+                    self.split_streak = 0;
+                } else {
+                    // Real nodes disagree for up to a second around each block; a split
+                    // that lasts is retried less and less often (never past --poll-ms).
+                    let backoff = self
+                        .cfg
+                        .split_retry_ms
+                        .saturating_mul(1 << self.split_streak.min(6));
+                    self.split_streak = self.split_streak.saturating_add(1);
+                    at = at.min(now.mono.saturating_add(backoff));
                 }
             }
         }
@@ -336,13 +387,15 @@ impl Scheduler {
     }
 
     /// Starts fetching the agreed checkpoint's bundle unless it is held or on its way.
-    /// The previous bundle (kept for clients finishing a pair) is dropped first: the
-    /// bundle held plus one in flight, never more.
     fn want_bundle(&mut self, app: &mut AppState) {
-        let Some(agreed) = &app.agreed else {
-            return;
-        };
-        let target = agreed.finalized;
+        if let Some(agreed) = app.agreed.clone() {
+            self.want_bundle_of(app, agreed.finalized, &agreed.members);
+        }
+    }
+
+    /// Starts fetching `target`'s bundle from `members` unless it is held or on its way,
+    /// skipping the members that failed verification for it.
+    fn want_bundle_of(&mut self, app: &mut AppState, target: Checkpoint, members: &[usize]) {
         if app.bundle.as_ref().is_some_and(|b| b.checkpoint == target) {
             self.fetch = None;
             return;
@@ -350,19 +403,30 @@ impl Scheduler {
         if self.fetch.as_ref().is_some_and(|f| f.target == target) {
             return;
         }
-        if self.failed_for.as_ref().is_none_or(|(c, _)| *c != target) {
-            self.failed_for = Some((target, Vec::new()));
-        }
-        let skip = self.failed_for.as_ref().map_or(&[][..], |(_, s)| &s[..]);
-        self.fetch = BundleFetch::new(target, &agreed.members, skip, self.rotation);
-        if self.fetch.is_some() {
-            app.previous_bundle = None;
-        }
+        let failed_names = self
+            .failed
+            .iter()
+            .find(|(c, _)| *c == target)
+            .map_or(&[][..], |(_, names)| &names[..]);
+        let skip: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&u| {
+                app.upstreams
+                    .get(u)
+                    .is_some_and(|r| failed_names.contains(&r.spec.name))
+            })
+            .collect();
+        // A fetch given up for this one leaves nothing queued behind it.
+        self.queue.retain(|e| !matches!(e.2, Purpose::Bundle(_)));
+        self.fetch = BundleFetch::new(target, members, &skip, self.rotation);
+        self.fetch_id = self.fetch_id.wrapping_add(1);
         self.rotation = self.rotation.wrapping_add(1);
         match &self.fetch {
             Some(fetch) => {
                 let (u, request) = fetch.current();
-                self.queue.push_back((u, request, Purpose::Bundle));
+                self.queue
+                    .push_back((u, request, Purpose::Bundle(self.fetch_id)));
             }
             None => tracing::debug!(
                 slot = target.slot,
@@ -371,9 +435,41 @@ impl Scheduler {
         }
     }
 
+    /// Remembers that `upstream` served a bundle of `target` that failed verification.
+    fn remember_failed(&mut self, app: &AppState, target: Checkpoint, upstream: usize) {
+        let Some(name) = app.upstreams.get(upstream).map(|r| r.spec.name.clone()) else {
+            return;
+        };
+        match self.failed.iter_mut().find(|(c, _)| *c == target) {
+            Some((_, names)) => names.push(name),
+            None => {
+                self.failed.push_back((target, vec![name]));
+                if self.failed.len() > FAILED_CHECKPOINTS {
+                    self.failed.pop_front();
+                }
+            }
+        }
+    }
+
     fn on_progress(&mut self, app: &mut AppState, progress: Progress, now: Now) {
         match progress {
-            Progress::Send(u, request) => self.queue.push_front((u, request, Purpose::Bundle)),
+            Progress::Send(u, request) => {
+                self.queue
+                    .push_front((u, request, Purpose::Bundle(self.fetch_id)))
+            }
+            Progress::Moved { upstream, slot } => {
+                // Not a lie: the agreement is out of date. Agree again, now.
+                let target = self.fetch.take().map(|f| f.target);
+                tracing::debug!(
+                    upstream,
+                    slot,
+                    target = ?target.map(|t| t.slot),
+                    "a member finalized past the agreed checkpoint; polling again"
+                );
+                if self.round.is_none() && self.pending_reload.is_none() {
+                    self.actions.push(Action::ArmTick { at: now.mono });
+                }
+            }
             Progress::Verified(verified) => {
                 self.fetch = None;
                 install(app, *verified, now);
@@ -392,13 +488,16 @@ impl Scheduler {
                 );
                 if verification {
                     app.counters.bundle_failures += 1;
-                    if let Some((_, skip)) = self.failed_for.as_mut() {
-                        skip.push(upstream);
+                    if let Some(target) = self.fetch.as_ref().map(|f| f.target) {
+                        self.remember_failed(app, target, upstream);
                     }
                 }
                 record_failure(app, upstream, failure, now);
                 match next {
-                    Some((u, request)) => self.queue.push_front((u, request, Purpose::Bundle)),
+                    Some((u, request)) => {
+                        self.queue
+                            .push_front((u, request, Purpose::Bundle(self.fetch_id)))
+                    }
                     None => {
                         self.fetch = None;
                         tracing::warn!(
@@ -439,18 +538,28 @@ impl Scheduler {
         let mut downloading = self
             .outstanding
             .iter()
-            .any(|o| matches!(o, Some((_, Purpose::Bundle))));
+            .any(|o| matches!(o, Some((_, Purpose::Bundle(_)))));
+        // Entries of a fetch since replaced are dropped.
+        let current = self.fetch.as_ref().map(|_| self.fetch_id);
+        self.queue
+            .retain(|e| !matches!(e.2, Purpose::Bundle(id) if Some(id) != current));
         let mut i = 0;
         while self.in_flight < self.cfg.pool && i < self.queue.len() {
             let Some(&(u, request, purpose)) = self.queue.get(i) else {
                 break;
             };
             let busy = self.outstanding.get(u).is_none_or(Option::is_some);
-            if busy || (purpose == Purpose::Bundle && downloading) {
+            let bundle = matches!(purpose, Purpose::Bundle(_));
+            if busy || (bundle && downloading) {
                 i += 1;
                 continue;
             }
-            downloading |= purpose == Purpose::Bundle;
+            downloading |= bundle;
+            if bundle && request == Request::State {
+                // The previous bundle (kept for clients finishing a pair) goes before the
+                // next state arrives: two states in memory at most.
+                app.previous_bundle = None;
+            }
             self.queue.remove(i);
             self.outstanding[u] = Some((request, purpose));
             self.in_flight += 1;
