@@ -31,6 +31,8 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_POLL_CONCURRENCY: usize = 64;
 /// Default `--stale-ms`.
 pub const DEFAULT_STALE_MS: u64 = 30_000;
+/// Default `--static-max-bytes` (64 MiB).
+pub const DEFAULT_STATIC_MAX_BYTES: u64 = 64 << 20;
 /// Default `--log-level`.
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 /// Default `--max-connections`.
@@ -210,6 +212,11 @@ fn build(
     };
     let stale_ms = s.read(Id::StaleMs, Setting::positive_u64, DEFAULT_STALE_MS)?;
     let static_dir = s.get(Id::StaticDir).map(|v| v.path()).transpose()?;
+    let static_max_bytes = s.read(
+        Id::StaticMaxBytes,
+        Setting::positive_u64,
+        DEFAULT_STATIC_MAX_BYTES,
+    )?;
     let log_level = s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into())?;
     let log_format = s.read(Id::LogFormat, Setting::log_format, LogFormat::Text)?;
     let max_connections = s.read(
@@ -275,6 +282,7 @@ fn build(
         poll_concurrency,
         stale_ms,
         static_dir,
+        static_max_bytes,
         log_level,
         log_format,
         max_connections,
