@@ -1,6 +1,6 @@
-//! Putting the process together: the fd budget, the listener, the signalfd, the
-//! resolver, the engine and the server, handed to the reactor. Kept apart from `main`
-//! so integration tests and the simulator build the same thing.
+//! Putting the process together: the fd budget, the static folder, the listener, the
+//! signalfd, the resolver, the engine and the server, handed to the reactor. Kept apart
+//! from `main` so integration tests and the simulator build the same thing.
 
 use crate::app::AppState;
 use crate::config::Config;
@@ -11,9 +11,11 @@ use crate::reactor::signals::Signals;
 use crate::reactor::sockets::WAKER;
 use crate::reactor::Reactor;
 use crate::server::listener::{Server, ServerConfig};
+use crate::server::static_files::{LoadError, StaticFiles};
 use crate::upstream::{Engine, EngineConfig};
 use mio::{Poll, Waker};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -22,6 +24,9 @@ use thiserror::Error;
 pub enum RunError {
     #[error("{0}")]
     Budget(#[from] BudgetError),
+    /// `--static-dir` missing, unreadable or over `--static-max-bytes`.
+    #[error("{0}")]
+    Static(#[from] LoadError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -34,10 +39,11 @@ pub enum RunError {
 }
 
 impl RunError {
-    /// Exit status: 2 for a configuration the machine cannot hold, 1 otherwise.
+    /// Exit status: 2 for a configuration the machine cannot hold (or a static folder
+    /// that cannot be served), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Budget(_) => 2,
+            RunError::Budget(_) | RunError::Static(_) => 2,
             _ => 1,
         }
     }
@@ -60,6 +66,14 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
         inbound_pool = budget.inbound_pool,
         "file-descriptor budget"
     );
+    // Read before binding, so that a folder that cannot be served stops start-up.
+    let static_dir = match &config.static_dir {
+        Some(dir) => Some(Rc::new(StaticFiles::load(
+            dir.clone(),
+            config.static_max_bytes,
+        )?)),
+        None => None,
+    };
     // Block the signals before any thread is spawned so every thread inherits the mask.
     let signals = Signals::new().map_err(RunError::Signals)?;
     let poll = Poll::new()?;
@@ -94,13 +108,13 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             header_timeout_ms: config.header_timeout_ms,
             idle_timeout_ms: config.idle_timeout_ms,
             write_timeout_ms: config.write_timeout_ms,
-            static_dir: config.static_dir.clone(),
+            static_dir: static_dir.clone(),
             pool: budget.inbound_pool,
             fd_limit: budget.limit,
         },
         poll.registry(),
     )?;
-    let reload = crate::reload::hook(config);
+    let reload = crate::reload::hook(config, static_dir);
     Ok(Reactor::new(
         poll, core, engine, server, signals, waker, reload,
     )?)

@@ -31,6 +31,8 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_POLL_CONCURRENCY: usize = 64;
 /// Default `--stale-ms`.
 pub const DEFAULT_STALE_MS: u64 = 30_000;
+/// Default `--static-max-bytes` (64 MiB).
+pub const DEFAULT_STATIC_MAX_BYTES: u64 = 64 << 20;
 /// Default `--log-level`.
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 /// Default `--max-connections`.
@@ -279,6 +281,15 @@ fn build(
         s.get(Id::StaticDir).map(|v| v.path()).transpose(),
         None,
     );
+    let static_max_bytes = take(
+        problems,
+        s.read(
+            Id::StaticMaxBytes,
+            Setting::positive_u64,
+            DEFAULT_STATIC_MAX_BYTES,
+        ),
+        DEFAULT_STATIC_MAX_BYTES,
+    );
     let log_level = take(
         problems,
         s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into()),
@@ -391,6 +402,7 @@ fn build(
         poll_concurrency,
         stale_ms,
         static_dir,
+        static_max_bytes,
         log_level,
         log_format,
         max_connections,

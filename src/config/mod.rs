@@ -77,6 +77,8 @@ pub struct Config {
     pub poll_concurrency: usize,
     pub stale_ms: u64,
     pub static_dir: Option<PathBuf>,
+    /// Most bytes of files loaded from `static_dir`, in all.
+    pub static_max_bytes: u64,
     /// `error`, `warn`, `info`, `debug` or `trace` (`RUST_LOG` overrides when set).
     pub log_level: String,
     pub log_format: LogFormat,

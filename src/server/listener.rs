@@ -20,7 +20,7 @@ use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use std::collections::VecDeque;
 use std::io;
-use std::path::PathBuf;
+use std::rc::Rc;
 
 /// Delay before accepting again after EMFILE/ENFILE.
 const ACCEPT_RETRY_MS: u64 = 100;
@@ -36,7 +36,8 @@ pub struct ServerConfig {
     pub header_timeout_ms: u64,
     pub idle_timeout_ms: u64,
     pub write_timeout_ms: u64,
-    pub static_dir: Option<PathBuf>,
+    /// `--static-dir` as loaded, shared with the SIGHUP hook that reloads it.
+    pub static_dir: Option<Rc<crate::server::static_files::StaticFiles>>,
     /// Most inbound connections at once (from the fd budget).
     pub pool: usize,
     /// The nofile limit in force.
@@ -225,11 +226,12 @@ impl Server {
         let open_fds = self.open_fds(now);
         let now_ms = core.wall_ms();
         let date = self.date.get(u64::try_from(now_ms / 1000).unwrap_or(0));
+        let site = self.cfg.static_dir.as_ref().map(|s| s.site());
         let ctx = RouteContext {
             app: &core.app,
             now_ms,
             open_fds,
-            static_dir: self.cfg.static_dir.as_deref(),
+            static_dir: site.as_deref(),
             pairing: Some(&self.pairing),
         };
         let Some(Socket::Inbound(conn)) = core.sockets.get_mut(token) else {

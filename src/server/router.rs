@@ -13,7 +13,6 @@ use crate::lean::root_hex;
 use crate::metrics;
 use std::cell::RefCell;
 use std::net::IpAddr;
-use std::path::Path;
 use std::rc::Rc;
 
 /// `Content-Type` of the plain-text answers (errors, `/healthz`).
@@ -142,7 +141,8 @@ pub struct RouteContext<'a> {
     pub now_ms: i64,
     /// Open fds of the process now.
     pub open_fds: usize,
-    pub static_dir: Option<&'a Path>,
+    /// The `--static-dir` files as loaded (None: the built-in dashboard).
+    pub static_dir: Option<&'a static_files::StaticSite>,
     /// Pairs each client's block and state across an advance (None: no pairing).
     pub pairing: Option<&'a RefCell<Pairing>>,
 }
@@ -207,7 +207,7 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
         }
         _ => match fork_choice_name(path) {
             Some(raw) => fork_choice(app, raw),
-            None => fallback(path, ctx),
+            None => fallback(path, input.if_none_match, ctx),
         },
     }
 }
@@ -352,10 +352,13 @@ fn fork_choice_of(record: &crate::app::UpstreamRecord) -> Reply {
     }
 }
 
-/// Static files when `--static-dir` is set, else the built-in dashboard, else 404.
-fn fallback(path: &str, ctx: &RouteContext<'_>) -> Reply {
+/// Static files (from memory) when `--static-dir` is set, else the built-in dashboard,
+/// else 404.
+fn fallback(path: &str, if_none_match: Option<&str>, ctx: &RouteContext<'_>) -> Reply {
     match ctx.static_dir {
-        Some(dir) => static_files::serve(dir, path).unwrap_or_else(Reply::not_found),
+        Some(site) => {
+            static_files::serve(site, path, if_none_match).unwrap_or_else(Reply::not_found)
+        }
         None if path == "/" || path == "/index.html" => Reply {
             status: 200,
             content_type: TEXT_HTML,

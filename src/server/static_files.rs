@@ -1,17 +1,26 @@
-//! Static files from `--static-dir`: safe path resolution (no traversal in any encoding,
-//! no symlink escape), content types by extension, `/` → `index.html`.
+//! Static files from `--static-dir`, served from memory: the folder is read at start-up
+//! and on SIGHUP (`load.rs`: no symlink followed below the folder, no FIFO opened
+//! blocking, only regular files by `fstat` of the opened fd, a total size cap) into
+//! immutable shared buffers (`site.rs`), so a request never touches the disk and a file
+//! swapped on disk can neither stall the loop nor leak bytes from outside the folder.
+//! Each file is served without a copy, with a strong `ETag` (SHA-256 of its bytes) and
+//! `304` for a matching `If-None-Match`; content types by extension; `/` and a folder
+//! name → its `index.html`.
 //!
-//! The target is percent-decoded exactly once; encoded slashes (`%2f`, `%5c`),
-//! backslashes, NUL and `..` segments are refused outright rather than normalised, and
-//! the canonical result must lie under the canonical static directory.
+//! The request path is percent-decoded exactly once; encoded slashes (`%2f`, `%5c`),
+//! backslashes, NUL and `..` segments are refused outright rather than normalised, and a
+//! segment starting with `.` (a dotfile) is never served.
 
-use super::router::{Body, Reply};
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+mod fd;
+mod load;
+mod site;
 
-/// Largest file served.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub use load::{LoadError, MAX_DEPTH, MAX_ENTRIES};
+pub use site::{StaticFile, StaticFiles, StaticSite};
+
+use super::router::{etag_matches, Body, Reply};
+use std::path::Path;
+use std::rc::Rc;
 
 /// Decodes `%XX` escapes once. `None` when an escape is truncated or not hex.
 pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
@@ -41,9 +50,9 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Resolves a request path (query allowed, ignored) to a regular file under
-/// `static_dir`, or `None` when it is unsafe, missing, or not a file.
-pub fn resolve(static_dir: &Path, target: &str) -> Option<PathBuf> {
+/// The loaded file a request path (query allowed, ignored) names, or `None` when the
+/// path is unsafe, names a dotfile, or nothing loaded.
+pub fn resolve<'s>(site: &'s StaticSite, target: &str) -> Option<&'s StaticFile> {
     let path = target.split_once('?').map_or(target, |(p, _)| p);
     if !path.starts_with('/') {
         return None;
@@ -56,23 +65,25 @@ pub fn resolve(static_dir: &Path, target: &str) -> Option<PathBuf> {
     if decoded.contains('\\') || decoded.contains('\0') {
         return None;
     }
-    let mut joined = static_dir.to_path_buf();
+    let mut parts = Vec::new();
     for segment in decoded.split('/') {
         match segment {
             "" | "." => continue,
-            ".." => return None,
-            s => joined.push(s),
+            s if s.starts_with('.') => return None, // `..`, dotfiles
+            s => parts.push(s),
         }
     }
-    if decoded.ends_with('/') || joined.is_dir() {
-        joined.push("index.html");
+    let key = parts.join("/");
+    let index = if key.is_empty() {
+        "index.html".to_string()
+    } else {
+        format!("{key}/index.html")
+    };
+    if key.is_empty() || decoded.ends_with('/') {
+        site.get(&index)
+    } else {
+        site.get(&key).or_else(|| site.get(&index))
     }
-    let root = static_dir.canonicalize().ok()?;
-    let file = joined.canonicalize().ok()?;
-    if !file.starts_with(&root) || !file.is_file() {
-        return None;
-    }
-    Some(file)
 }
 
 /// The `Content-Type` for a file, by its extension (case-insensitive).
@@ -100,182 +111,24 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Reads a file of at most `cap` bytes; `None` when unreadable or larger.
-pub fn read_capped(path: &Path, cap: u64) -> Option<Vec<u8>> {
-    let file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    if len > cap {
-        return None;
-    }
-    let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
-    file.take(cap + 1).read_to_end(&mut buf).ok()?;
-    if buf.len() as u64 > cap {
-        return None;
-    }
-    Some(buf)
-}
-
-/// Serves `target` from `static_dir`: a 200 reply, or `None` (the caller answers 404).
-pub fn serve(static_dir: &Path, target: &str) -> Option<Reply> {
-    let path = resolve(static_dir, target)?;
-    let bytes = read_capped(&path, MAX_FILE_BYTES)?;
+/// Serves `target` from the loaded `site`: 200 with the shared bytes, or 304 when
+/// `if_none_match` matches the file's ETag; `None` (the caller answers 404) when no
+/// loaded file has that name.
+pub fn serve(site: &StaticSite, target: &str, if_none_match: Option<&str>) -> Option<Reply> {
+    let file = resolve(site, target)?;
+    let etag = file.blob.etag.clone();
+    let not_modified = if_none_match.is_some_and(|v| etag_matches(v, &etag));
     Some(Reply {
-        status: 200,
-        content_type: content_type(&path),
-        body: Body::Owned(bytes),
-        headers: vec![("Cache-Control", "no-cache".to_string())],
+        status: if not_modified { 304 } else { 200 },
+        content_type: file.content_type,
+        body: if not_modified {
+            Body::Empty
+        } else {
+            Body::Blob(Rc::clone(&file.blob))
+        },
+        headers: vec![("ETag", etag), ("Cache-Control", "no-cache".to_string())],
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    /// A fresh directory tree, removed on drop:
-    /// `base/site/{index.html, app.js, sub/index.html, sub/page.html, a b.txt,
-    /// link_out -> base/secret.txt, dir_out -> base/outside}` and `base/secret.txt`.
-    struct Tree {
-        base: PathBuf,
-        site: PathBuf,
-    }
-
-    impl Tree {
-        fn new() -> Tree {
-            static N: AtomicU32 = AtomicU32::new(0);
-            let base = std::env::temp_dir().join(format!(
-                "leanpoint-static-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            let site = base.join("site");
-            fs::create_dir_all(site.join("sub")).unwrap();
-            fs::create_dir_all(base.join("outside")).unwrap();
-            fs::write(site.join("index.html"), "<p>root</p>").unwrap();
-            fs::write(site.join("app.js"), "let x;").unwrap();
-            fs::write(site.join("sub/index.html"), "<p>sub</p>").unwrap();
-            fs::write(site.join("sub/page.html"), "<p>page</p>").unwrap();
-            fs::write(site.join("a b.txt"), "spaced").unwrap();
-            fs::write(base.join("secret.txt"), "secret").unwrap();
-            fs::write(base.join("outside/index.html"), "secret dir").unwrap();
-            std::os::unix::fs::symlink(base.join("secret.txt"), site.join("link_out")).unwrap();
-            std::os::unix::fs::symlink(base.join("outside"), site.join("dir_out")).unwrap();
-            Tree { base, site }
-        }
-
-        fn body(&self, target: &str) -> Option<String> {
-            let reply = serve(&self.site, target)?;
-            assert_eq!(reply.status, 200);
-            Some(String::from_utf8(reply.body.as_slice().to_vec()).unwrap())
-        }
-    }
-
-    impl Drop for Tree {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.base);
-        }
-    }
-
-    #[test]
-    fn serves_files_and_index() {
-        let t = Tree::new();
-        assert_eq!(t.body("/").as_deref(), Some("<p>root</p>"));
-        assert_eq!(t.body("/index.html").as_deref(), Some("<p>root</p>"));
-        assert_eq!(t.body("/app.js?v=3").as_deref(), Some("let x;"));
-        assert_eq!(t.body("/sub").as_deref(), Some("<p>sub</p>"));
-        assert_eq!(t.body("/sub/").as_deref(), Some("<p>sub</p>"));
-        assert_eq!(t.body("//sub//page.html").as_deref(), Some("<p>page</p>"));
-        assert_eq!(t.body("/./sub/./page.html").as_deref(), Some("<p>page</p>"));
-        assert_eq!(t.body("/a%20b.txt").as_deref(), Some("spaced"));
-        assert_eq!(t.body("/%61pp.js").as_deref(), Some("let x;"));
-        let reply = serve(&t.site, "/app.js").unwrap();
-        assert_eq!(reply.content_type, "text/javascript; charset=utf-8");
-    }
-
-    #[test]
-    fn missing_files_are_none() {
-        let t = Tree::new();
-        assert!(t.body("/nope.html").is_none());
-        assert!(t.body("/sub/nope/").is_none());
-        assert!(t.body("/app.js/").is_none());
-        assert!(t.body("").is_none());
-        assert!(t.body("app.js").is_none());
-    }
-
-    #[test]
-    fn traversal_in_any_encoding_is_refused() {
-        let t = Tree::new();
-        for target in [
-            "/../secret.txt",
-            "/sub/../../secret.txt",
-            "/sub/../index.html",
-            "/%2e%2e/secret.txt",
-            "/%2E%2E/secret.txt",
-            "/.%2e/secret.txt",
-            "/%2e./secret.txt",
-            "/..%2fsecret.txt",
-            "/..%2Fsecret.txt",
-            "/sub%2f..%2f..%2fsecret.txt",
-            "/..%5csecret.txt",
-            "/..\\secret.txt",
-            "/sub\\page.html",
-            "/index.html%00.js",
-            "/%252e%252e/secret.txt",
-            "/%zz",
-            "/%2",
-            "/%ff",
-        ] {
-            assert!(t.body(target).is_none(), "{target} must be refused");
-        }
-    }
-
-    #[test]
-    fn symlinks_leaving_the_directory_are_refused() {
-        let t = Tree::new();
-        assert!(t.base.join("secret.txt").is_file());
-        assert!(t.body("/link_out").is_none());
-        assert!(t.body("/dir_out/").is_none());
-        assert!(t.body("/dir_out/index.html").is_none());
-    }
-
-    #[test]
-    fn percent_decoding_is_single_and_strict() {
-        assert_eq!(percent_decode("a%20b%2Fc").unwrap(), b"a b/c");
-        assert_eq!(percent_decode("%252e").unwrap(), b"%2e");
-        assert!(percent_decode("%").is_none());
-        assert!(percent_decode("%4").is_none());
-        assert!(percent_decode("%g0").is_none());
-    }
-
-    #[test]
-    fn content_types_by_extension() {
-        for (name, ct) in [
-            ("a.html", "text/html; charset=utf-8"),
-            ("a.HTM", "text/html; charset=utf-8"),
-            ("a.mjs", "text/javascript; charset=utf-8"),
-            ("a.css", "text/css; charset=utf-8"),
-            ("a.json", "application/json"),
-            ("a.js.map", "application/json"),
-            ("a.svg", "image/svg+xml"),
-            ("a.png", "image/png"),
-            ("a.jpg", "image/jpeg"),
-            ("a.ico", "image/x-icon"),
-            ("a.wasm", "application/wasm"),
-            ("a.txt", "text/plain; charset=utf-8"),
-            ("a.woff2", "font/woff2"),
-            ("a.bin", "application/octet-stream"),
-            ("noext", "application/octet-stream"),
-        ] {
-            assert_eq!(content_type(Path::new(name)), ct, "{name}");
-        }
-    }
-
-    #[test]
-    fn files_over_the_cap_are_refused() {
-        let t = Tree::new();
-        let path = t.site.join("app.js");
-        assert_eq!(read_capped(&path, 6).unwrap(), b"let x;");
-        assert!(read_capped(&path, 5).is_none());
-    }
-}
+mod tests;

@@ -60,6 +60,7 @@ fn defaults_are_the_originals() {
     assert_eq!(c.poll_concurrency, 64);
     assert_eq!(c.stale_ms, 30_000);
     assert_eq!(c.static_dir, None);
+    assert_eq!(c.static_max_bytes, 64 * 1024 * 1024);
     assert_eq!(c.log_level, "info");
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(c.max_connections, 1024);
@@ -131,6 +132,7 @@ fn env_vars_are_read() {
             ("LEANPOINT_POLL_CONCURRENCY", "8"),
             ("LEANPOINT_STALE_MS", "9000"),
             ("LEANPOINT_STATIC_DIR", "/srv/www"),
+            ("LEANPOINT_STATIC_MAX_BYTES", "4096"),
             ("LEANPOINT_LOG_LEVEL", "DEBUG"),
             ("LEANPOINT_LOG_FORMAT", "json"),
             ("LEANPOINT_MAX_CONNECTIONS", "10"),
@@ -156,6 +158,7 @@ fn env_vars_are_read() {
     );
     assert_eq!(c.poll_concurrency, 8);
     assert_eq!(c.static_dir, Some(PathBuf::from("/srv/www")));
+    assert_eq!(c.static_max_bytes, 4096);
     assert_eq!(c.log_level, "debug");
     assert_eq!(c.log_format, LogFormat::Json);
     assert_eq!((c.max_connections, c.max_state_bytes), (10, 1000));
@@ -399,6 +402,14 @@ fn bad_numbers() {
     assert_eq!(
         error(&["--max-state-bytes=0"], &[]),
         "--max-state-bytes: 0 is not allowed; the smallest value is 1"
+    );
+    assert_eq!(
+        error(&["--static-max-bytes=0"], &[]),
+        "--static-max-bytes: must be greater than 0"
+    );
+    assert_eq!(
+        error(&[], &[("LEANPOINT_STATIC_MAX_BYTES", "64MiB")]),
+        "LEANPOINT_STATIC_MAX_BYTES: \"64MiB\" is not a number"
     );
     assert_eq!(
         error(&["--connect-timeout-ms=0"], &[]),

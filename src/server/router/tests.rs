@@ -438,9 +438,10 @@ fn static_dir_replaces_the_dashboard() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "mine").unwrap();
     std::fs::write(dir.join("app.css"), "b{}").unwrap();
+    let site = crate::server::static_files::StaticSite::load(&dir, 1024).unwrap();
     let app = agreed_app();
     let c = RouteContext {
-        static_dir: Some(&dir),
+        static_dir: Some(&site),
         ..ctx(&app)
     };
     let get = |target: &str| {
