@@ -405,7 +405,7 @@ fn bad_numbers() {
     );
     assert_eq!(
         error(&["--static-max-bytes=0"], &[]),
-        "--static-max-bytes: must be greater than 0"
+        "--static-max-bytes: 0 is not allowed; the smallest value is 1"
     );
     assert_eq!(
         error(&[], &[("LEANPOINT_STATIC_MAX_BYTES", "64MiB")]),
