@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 /// Longest a browser run may take before its process group is killed.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 
-const HEALTHY: [&str; 3] = ["zeam_0", "ream_0", "qlean_0"];
+/// With the liar and the faulty node, four polled: a majority needs three answers, so
+/// the liar (first in the file) is a member of every early majority and asked first.
+const HEALTHY: [&str; 2] = ["zeam_0", "ream_0"];
 const FAULTY: &str = "lantern_0";
 const LIAR: &str = "liar_0";
 

@@ -45,7 +45,7 @@ fn sixteen_upstreams_twelve_broken_fds_flat_majority_served() {
         Some(64),
     );
     let status = lp.wait_for("/status", Duration::from_secs(10), |r| {
-        r.json()["finalized_slot"].as_u64() == Some(18)
+        r.json()["finalized_slot"].as_u64() == Some(18) && r.json()["bundle_verified"] == true
     });
     assert_eq!(status.json()["justified_slot"], 19, "{}", status.text());
 

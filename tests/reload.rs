@@ -52,7 +52,7 @@ fn sighup_adds_removes_and_keeps_upstreams() {
         "200",
     ]);
     lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"] == 18
+        r.json()["finalized_slot"] == 18 && r.json()["bundle_verified"] == true
     });
     let b_before = lp.get("/api/upstreams").json()["upstreams"][1].clone();
     assert_eq!(b_before["name"], "b");
@@ -99,7 +99,7 @@ fn sighup_with_a_bad_file_keeps_the_old_set() {
         "200",
     ]);
     lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"] == 18
+        r.json()["finalized_slot"] == 18 && r.json()["bundle_verified"] == true
     });
     std::fs::write(&file, "{ this is not json").unwrap();
     hup(&lp);

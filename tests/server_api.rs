@@ -153,7 +153,9 @@ fn good_and_bad() -> (MockNode, MockNode, Leanpoint) {
         "300",
     ]);
     let status = lp.wait_for("/status", Duration::from_secs(15), |r| {
-        r.status == 200 && r.json()["finalized_slot"].as_u64() == Some(18)
+        r.status == 200
+            && r.json()["finalized_slot"].as_u64() == Some(18)
+            && r.json()["bundle_verified"] == true
     });
     assert_eq!(status.json()["finalized_slot"], 18, "{}", status.text());
     (good, bad, lp)

@@ -17,7 +17,7 @@ fn a_pipelining_flood_does_not_starve_other_clients() {
     let node = MockNode::start(Behavior::Healthy(NodeData::fixture()));
     let lp = Leanpoint::start(&["--lean-url", &node.url(), "--poll-ms", "500"]);
     lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"] == 18
+        r.json()["finalized_slot"] == 18 && r.json()["bundle_verified"] == true
     });
     let addr = lp.addr;
     let stop = Arc::new(AtomicBool::new(false));

@@ -62,7 +62,7 @@ fn without_consensus_the_last_agreed_state_is_kept_until_stale() {
         "1500",
     ]);
     lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"] == 18
+        r.json()["finalized_slot"] == 18 && r.json()["bundle_verified"] == true
     });
     drop(node); // the only upstream goes away: no consensus from now on
     let failing = lp.wait_for("/status", Duration::from_secs(3), |r| {
@@ -122,7 +122,7 @@ fn a_name_that_cannot_connect_is_resolved_again_off_the_loop_and_recovers() {
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     let node = MockNode::start_on(listener, Behavior::Healthy(NodeData::fixture()));
     let s = lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"] == 18
+        r.json()["finalized_slot"] == 18 && r.json()["bundle_verified"] == true
     });
     assert_eq!(s.json()["finalized_slot"], 18);
     drop(node);

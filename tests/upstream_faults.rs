@@ -183,7 +183,7 @@ fn healthy_upstream_is_agreed_and_served_byte_for_byte() {
     let node = MockNode::start(Behavior::Healthy(NodeData::fixture()));
     let lp = Leanpoint::start(&["--lean-url", &node.url(), "--poll-ms", "200"]);
     let status = lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"].as_u64() == Some(18)
+        r.json()["finalized_slot"].as_u64() == Some(18) && r.json()["bundle_verified"] == true
     });
     let s = status.json();
     assert_eq!(s["finalized_slot"], 18);
@@ -208,7 +208,7 @@ fn chunked_and_close_delimited_upstream_is_agreed() {
     let node = MockNode::start(Behavior::ChunkedClose(NodeData::fixture()));
     let lp = Leanpoint::start(&["--lean-url", &node.url(), "--poll-ms", "200"]);
     let status = lp.wait_for("/status", Duration::from_secs(5), |r| {
-        r.json()["finalized_slot"].as_u64() == Some(18)
+        r.json()["finalized_slot"].as_u64() == Some(18) && r.json()["bundle_verified"] == true
     });
     assert_eq!(status.json()["justified_slot"], 19);
     assert_eq!(

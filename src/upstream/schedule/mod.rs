@@ -324,13 +324,15 @@ impl Scheduler {
             return;
         };
         let target = last.finalized;
-        let members: Vec<usize> = round
+        let mut members: Vec<usize> = round
             .votes
             .iter()
             .filter(|v| v.finalized == target)
             .map(|v| v.upstream)
             .collect();
         if members.len() * 2 > round.polled.len() {
+            // In configuration order, as at the end of a round (deterministic).
+            members.sort_unstable();
             self.want_bundle_of(app, target, &members);
         }
     }
