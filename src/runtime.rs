@@ -51,9 +51,7 @@ impl RunError {
 
 /// Builds the reactor for `config` (bound, not yet running).
 pub fn build(config: &Config) -> Result<Reactor, RunError> {
-    if let Some(file) = &config.upstreams_config {
-        crate::config::log_misconfigured(&file.display().to_string(), &config.upstreams);
-    }
+
     let budget = fd_budget::establish(
         config.upstreams.len(),
         config.poll_concurrency,
@@ -125,6 +123,9 @@ pub fn run(config: Config) -> Result<(), RunError> {
     let mut reactor = build(&config)?;
     let local = reactor.server.local_addr()?;
     tracing::info!(%local, upstreams = config.upstreams.len(), "leanpoint listening");
+    if let Some(file) = &config.upstreams_config {
+        crate::config::log_misconfigured(&file.display().to_string(), &config.upstreams);
+    }
     reactor.run()?;
     Ok(())
 }
