@@ -4,8 +4,9 @@
 //!   fetched, at most 64 KiB per upstream per round; a finalization advance costs one
 //!   block and one state in total, whatever the number of upstreams;
 //! - sixteen upstreams each serving a different 16 MiB state (fifteen liars and one
-//!   honest node, asked in turn): resident memory stays under two states plus the idle
-//!   baseline, because only one bundle is ever in flight.
+//!   honest node, last in the file: the liars of the first majority to answer are asked
+//!   in turn before it): resident memory stays under two states plus the idle baseline,
+//!   because only one bundle is ever in flight.
 //!
 //! The figures printed (`--no-capture`) are those of docs/benchmarks.md.
 
@@ -160,10 +161,11 @@ fn sixteen_distinct_16_mib_states_stay_under_two_states_and_the_idle_baseline() 
         "16 distinct 16 MiB states: idle baseline {baseline} KiB, peak {peak} KiB (+{:.1} MiB), {failures} liars refused, verified after {verified_at:?}",
         (peak - baseline) as f64 / 1024.0
     );
-    assert_eq!(
-        failures,
-        (UPSTREAMS - 1) as f64,
-        "every liar was asked once"
+    // Members are asked in configuration order, from the first strict majority of the 16
+    // to answer: the liars among them, each once, before the honest one.
+    assert!(
+        (1.0..=(UPSTREAMS - 1) as f64).contains(&failures),
+        "{failures} liars refused"
     );
     assert_eq!(lp.get("/lean/v0/states/finalized").body, honest.state);
     let bound = baseline + 2 * (STATE as u64 / 1024);
