@@ -69,17 +69,24 @@ fn address_of(lp: &Leanpoint, name: &str) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
-#[test]
-fn the_listener_answers_at_once_while_names_hang() {
-    let Some((_dns, conf)) = environment() else {
-        return;
-    };
+/// A healthy mock node, and an upstreams file naming four hosts that never resolve and
+/// that node by IP (the entries are returned for editing).
+fn four_hanging_names_and_an_ip() -> (MockNode, Vec<(String, String)>, std::path::PathBuf) {
     let node = MockNode::start(Behavior::Healthy(NodeData::fixture()));
     let mut entries: Vec<(String, String)> = (0..4)
         .map(|i| (format!("name{i}"), format!("http://never-{i}.example:5052")))
         .collect();
     entries.push(("ip".to_string(), node.url()));
     let file = upstreams_file(&entries);
+    (node, entries, file)
+}
+
+#[test]
+fn the_listener_answers_at_once_while_names_hang() {
+    let Some((_dns, conf)) = environment() else {
+        return;
+    };
+    let (_node, _, file) = four_hanging_names_and_an_ip();
     let started = Instant::now();
     let lp = start_with_dns(&conf, &["--upstreams-config", file.to_str().unwrap()]);
     let first = lp.get("/healthz");
@@ -113,12 +120,7 @@ fn a_name_added_after_thirty_reloads_is_looked_up_behind_the_pending_ones_only()
     let Some((_dns, conf)) = environment() else {
         return;
     };
-    let node = MockNode::start(Behavior::Healthy(NodeData::fixture()));
-    let mut entries: Vec<(String, String)> = (0..4)
-        .map(|i| (format!("name{i}"), format!("http://never-{i}.example:5052")))
-        .collect();
-    entries.push(("ip".to_string(), node.url()));
-    let file = upstreams_file(&entries);
+    let (node, mut entries, file) = four_hanging_names_and_an_ip();
     let lp = start_with_dns(
         &conf,
         &[
