@@ -51,7 +51,6 @@ impl RunError {
 
 /// Builds the reactor for `config` (bound, not yet running).
 pub fn build(config: &Config) -> Result<Reactor, RunError> {
-
     let budget = fd_budget::establish(
         config.upstreams.len(),
         config.poll_concurrency,
