@@ -24,9 +24,9 @@ run-lean: release
 	./target/release/leanpoint --bind 127.0.0.1 --port $(PORT) --lean-url $(LEAN_URL)
 
 # Every test: unit, integration (real loopback sockets, one process per test), doc tests.
-# The load tests (soak, scale, shared 16 MiB states, the incident replay, fairness) run
+# The load tests (soak, scale, shared 16 MiB states, the incident replay, fairness, floods) run
 # after the others, one at a time, so their load does not skew other tests' timings.
-HEAVY := binary(soak) | binary(scale) | binary(bundle_load) | binary(incident) | binary(server_fairness)
+HEAVY := binary(soak) | binary(scale) | binary(bundle_load) | binary(incident) | binary(server_fairness) | binary(server_admission)
 test:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 	$(CARGO) test --doc

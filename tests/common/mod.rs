@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 pub struct Leanpoint {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The admin listener's address, when `--admin-port` was given.
+    pub admin: Option<SocketAddr>,
     pub log: Receiver<String>,
 }
 
@@ -32,16 +34,22 @@ impl Leanpoint {
 
     /// Same, under `ulimit -n nofile` when given.
     pub fn start_with(args: &[&str], nofile: Option<u32>) -> Leanpoint {
-        let mut cmd = match nofile {
-            Some(n) => {
-                let mut c = Command::new("sh");
-                c.arg("-c")
-                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
-                    .arg(bin());
-                c
-            }
-            None => Command::new(bin()),
-        };
+        match nofile {
+            Some(n) => Self::start_after(&format!("ulimit -n {n}"), args),
+            None => Self::start_cmd(Command::new(bin()), args),
+        }
+    }
+
+    /// Same, exec'd by `sh` after the shell commands `setup` (a `ulimit`, fds to inherit).
+    pub fn start_after(setup: &str, args: &[&str]) -> Leanpoint {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!("{setup} && exec \"$0\" \"$@\""))
+            .arg(bin());
+        Self::start_cmd(c, args)
+    }
+
+    fn start_cmd(mut cmd: Command, args: &[&str]) -> Leanpoint {
         cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "info"])
             .args(args)
             .env_remove("RUST_LOG")
@@ -69,9 +77,13 @@ impl Leanpoint {
                         let rest = &line[pos + 6..];
                         let addr = rest.split_whitespace().next().unwrap_or("");
                         if let Ok(addr) = addr.parse() {
+                            let admin = line.find("admin=").and_then(|pos| {
+                                line[pos + 6..].split_whitespace().next()?.parse().ok()
+                            });
                             return Leanpoint {
                                 child,
                                 addr,
+                                admin,
                                 log: rx,
                             };
                         }
