@@ -199,6 +199,22 @@ fn probe_every_second(addrs: &[SocketAddr], secs: u64, timeout: Duration) -> Vec
     all
 }
 
+/// User plus system CPU time of a process, in clock ticks (100 a second on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime
+    // the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
 #[test]
 fn healthz_answers_while_400_half_sent_heads_are_held_under_nofile_128() {
     let _g = serial();
@@ -243,17 +259,20 @@ fn probes_are_answered_while_an_attacker_reopens_every_closed_connection() {
     let flood = Flood::start(lp.addr, 4, 100, true);
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
+    let cpu_before = cpu_ticks(lp.pid());
     let probes = probe_every_second(&[lp.addr, admin], 20, Duration::from_secs(1));
     let secs = started.elapsed().as_secs_f64();
+    let cpu = (cpu_ticks(lp.pid()) - cpu_before) as f64 / 100.0 / secs;
     let fds = lp.open_fds();
     let stats = flood.stop();
     let (public, admin) = (&probes[0], &probes[1]);
     eprintln!(
         "nofile 128, 400 half-sent heads reopened as soon as closed ({:.0} reopened/s): \
-         public /healthz {}; admin /healthz {}; child fds {fds}",
+         public /healthz {}; admin /healthz {}; child fds {fds}, CPU {:.0}% of a core",
         stats.closed as f64 / secs,
         public.summary(),
-        admin.summary()
+        admin.summary(),
+        cpu * 100.0
     );
     assert!(lp.child_alive());
     assert!(fds <= 128, "{fds} fds");
