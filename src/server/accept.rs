@@ -161,10 +161,11 @@ impl Door {
                     // admission would displace goes first, once per call; if that does
                     // not help, back off as below.
                     let first = match victim {
+                        _ if displaced_early => None,
                         Some(token) => Some(token),
                         None => self.rank(core, cfg).victims.first().copied(),
                     };
-                    if let Some(token) = first.filter(|_| !displaced_early) {
+                    if let Some(token) = first {
                         displaced_early = true;
                         ranking = None;
                         tracing::warn!("accept failed: {e}; displacing a connection first");
@@ -175,7 +176,6 @@ impl Door {
                         continue;
                     }
                     // Stop and retry later, never spin.
-                    tracing::warn!("accept failed: {e}; retrying in {ACCEPT_RETRY_MS} ms");
                     tracing::warn!("accept failed: {e}; retrying in {ACCEPT_RETRY_MS} ms");
                     let open = self.open(core);
                     self.state = Accepting::BackOff {
