@@ -25,9 +25,9 @@ run-lean: release
 
 # Every test: unit, integration (real loopback sockets, one process per test), doc tests.
 # The load tests (soak, scale, shared 16 MiB states, the incident replay, fairness, slow
-# readers of a 16 MiB static file) run after the others, one at a time, so their load does
-# not skew other tests' timings.
-HEAVY := binary(soak) | binary(scale) | binary(bundle_load) | binary(incident) | binary(server_fairness) | binary(static_load)
+# readers of a 16 MiB static file, floods) run after the others, one at a time, so their
+# load does not skew other tests' timings.
+HEAVY := binary(soak) | binary(scale) | binary(bundle_load) | binary(incident) | binary(server_fairness) | binary(static_load) | binary(server_admission)
 test:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 	$(CARGO) test --doc

@@ -231,7 +231,7 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
     single(
         out,
         "leanpoint_fd_pressure",
-        "Whether open fds exceed the pressure share of the limit.",
+        "Whether the fds outside the inbound pool exceed the pressure share of their budget.",
         Gauge,
         pressure,
     );

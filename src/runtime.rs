@@ -10,6 +10,7 @@ use crate::reactor::core::Core;
 use crate::reactor::signals::Signals;
 use crate::reactor::sockets::WAKER;
 use crate::reactor::Reactor;
+use crate::server::bind;
 use crate::server::listener::{Server, ServerConfig};
 use crate::server::static_files::{LoadError, StaticFiles};
 use crate::upstream::{Engine, EngineConfig};
@@ -18,6 +19,9 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use thiserror::Error;
+
+/// Listen backlog of the admin listener (its probes are few).
+const ADMIN_BACKLOG: i32 = 64;
 
 /// Why the process could not start or stopped abnormally.
 #[derive(Debug, Error)]
@@ -55,6 +59,7 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
         config.upstreams.len(),
         config.poll_concurrency,
         config.max_connections,
+        config.admin_addr.is_some(),
     )?;
     tracing::info!(
         limit = budget.limit,
@@ -76,8 +81,14 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let addr = SocketAddr::new(config.bind, config.port);
-    let listener =
-        mio::net::TcpListener::bind(addr).map_err(|source| RunError::Bind { addr, source })?;
+    let backlog = bind::public_backlog(config.listen_backlog, budget.inbound_pool);
+    let listener = bind::listen(addr, backlog).map_err(|source| RunError::Bind { addr, source })?;
+    let admin = config
+        .admin_addr
+        .map(|addr| {
+            bind::listen(addr, ADMIN_BACKLOG).map_err(|source| RunError::Bind { addr, source })
+        })
+        .transpose()?;
     let app = AppState::new(
         config.upstreams.clone(),
         config.stale_ms,
@@ -98,19 +109,24 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
         &mut core,
         waker.clone(),
     );
-    let server = Server::new(
+    let mut server = Server::new(
         listener,
         ServerConfig {
             limits: RequestLimits::default(),
             header_timeout_ms: config.header_timeout_ms,
             idle_timeout_ms: config.idle_timeout_ms,
             write_timeout_ms: config.write_timeout_ms,
+            head_grace_ms: config.head_grace_ms,
             static_dir: static_dir.clone(),
             pool: budget.inbound_pool,
+            admin_pool: fd_budget::ADMIN_POOL,
             fd_limit: budget.limit,
         },
         poll.registry(),
     )?;
+    if let Some(admin) = admin {
+        server.add_admin(admin, poll.registry())?;
+    }
     let reload = crate::reload::hook(config, static_dir);
     Ok(Reactor::new(
         poll, core, engine, server, signals, waker, reload,
@@ -121,7 +137,15 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
 pub fn run(config: Config) -> Result<(), RunError> {
     let mut reactor = build(&config)?;
     let local = reactor.server.local_addr()?;
-    tracing::info!(%local, upstreams = config.upstreams.len(), "leanpoint listening");
+    match reactor.server.admin_addr().transpose()? {
+        Some(admin) => tracing::info!(
+            %local,
+            %admin,
+            upstreams = config.upstreams.len(),
+            "leanpoint listening"
+        ),
+        None => tracing::info!(%local, upstreams = config.upstreams.len(), "leanpoint listening"),
+    }
     if let Some(file) = &config.upstreams_config {
         crate::config::log_misconfigured(&file.display().to_string(), &config.upstreams);
     }

@@ -290,8 +290,13 @@ impl AppState {
         self.upstreams.iter().position(|u| u.spec.name == name)
     }
 
-    /// Whether `open_fds` exceeds the pressure share of the budget.
+    /// Whether, of `open_fds`, those outside the inbound pool exceed the pressure share
+    /// of their budget (a full inbound pool is within budget: not pressure).
     pub fn fd_pressure(&self, open_fds: usize) -> bool {
-        open_fds * 100 > self.fd_budget.limit * self.fd_pressure_percent as usize
+        self.fd_budget.under_pressure(
+            open_fds,
+            self.counters.inbound_open,
+            self.fd_pressure_percent,
+        )
     }
 }

@@ -11,7 +11,7 @@ use super::{
     one_line, parse_http_url, parse_upstreams_file, Config, ConfigError, LogFormat, UpstreamSpec,
 };
 use flags::{Flag, Id};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use values::Setting;
 
@@ -45,6 +45,10 @@ pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// Default `--write-timeout-ms`.
 pub const DEFAULT_WRITE_TIMEOUT_MS: u64 = 30_000;
+/// Default `--head-grace-ms`.
+pub const DEFAULT_HEAD_GRACE_MS: u64 = 150;
+/// Largest `--listen-backlog` accepted.
+pub const MAX_LISTEN_BACKLOG: usize = 65_535;
 /// Default `--fd-pressure-percent`.
 pub const DEFAULT_FD_PRESSURE_PERCENT: u8 = 90;
 /// Default `--history-len`.
@@ -345,6 +349,26 @@ fn build(
         ),
         DEFAULT_WRITE_TIMEOUT_MS,
     );
+    let head_grace_ms = take(
+        problems,
+        s.read(
+            Id::HeadGraceMs,
+            Setting::positive_u64,
+            DEFAULT_HEAD_GRACE_MS,
+        ),
+        DEFAULT_HEAD_GRACE_MS,
+    );
+    let listen_backlog = take(
+        problems,
+        s.get(Id::ListenBacklog)
+            .map(|v| match v.usize_at_most(MAX_LISTEN_BACKLOG)? {
+                0 => Err(v.fail("0 is not allowed; the smallest value is 1")),
+                n => u32::try_from(n).map_err(|_| v.fail("too large")),
+            })
+            .transpose(),
+        None,
+    );
+    let admin_addr = take(problems, admin_addr(s, bind), None);
     let fd_pressure_percent = take(
         problems,
         s.read(
@@ -410,10 +434,24 @@ fn build(
         header_timeout_ms,
         idle_timeout_ms,
         write_timeout_ms,
+        head_grace_ms,
+        listen_backlog,
+        admin_addr,
         fd_pressure_percent,
         history_len,
         split_retry_ms,
         require_identical_state,
+    }
+}
+
+/// The admin listener's address: `--admin-port` on `--admin-bind` (default `--bind`).
+fn admin_addr(s: &Settings<'_>, bind: IpAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    let admin_bind = s.get(Id::AdminBind);
+    let ip = admin_bind.as_ref().map(Setting::ip).transpose()?;
+    match (s.get(Id::AdminPort), admin_bind) {
+        (Some(port), _) => Ok(Some(SocketAddr::new(ip.unwrap_or(bind), port.port()?))),
+        (None, Some(b)) => Err(b.fail("the admin listener is off without --admin-port")),
+        (None, None) => Ok(None),
     }
 }
 

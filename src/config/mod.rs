@@ -6,7 +6,7 @@ pub mod cli;
 pub mod upstreams_file;
 pub mod url;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -92,6 +92,12 @@ pub struct Config {
     pub idle_timeout_ms: u64,
     /// Inbound write-stall deadline (no progress writing a response).
     pub write_timeout_ms: u64,
+    /// At the inbound cap, a connection waiting for its head may be displaced after this.
+    pub head_grace_ms: u64,
+    /// Listen backlog of the public port (None: the inbound pool, at least 511).
+    pub listen_backlog: Option<u32>,
+    /// The admin listener (`/healthz`, `/metrics`, `/status`), when enabled.
+    pub admin_addr: Option<SocketAddr>,
     /// `/healthz` answers `fd_pressure` above this share (percent) of the fd budget.
     pub fd_pressure_percent: u8,
     /// Agreed checkpoints kept for `/api/history`.

@@ -13,7 +13,8 @@ pub enum TimerEvent {
     RoundTick,
     /// The deadline of the socket behind this token.
     Socket(Token),
-    /// Try accepting again after EMFILE/ENFILE.
+    /// Try accepting again: after EMFILE/ENFILE, or when a connection becomes a
+    /// candidate for displacement at the cap (the handle tells which listener's timer).
     AcceptRetry,
 }
 

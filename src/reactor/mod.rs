@@ -8,7 +8,7 @@ pub mod sockets;
 
 use self::core::{Core, TimerEvent};
 use self::signals::{SignalAction, Signals};
-use self::sockets::{Socket, LISTENER, SIGNALS, WAKER};
+use self::sockets::{Socket, ADMIN_LISTENER, LISTENER, SIGNALS, WAKER};
 use crate::server::listener::Server;
 use crate::upstream::Engine;
 use mio::{Events, Poll, Token, Waker};
@@ -78,6 +78,9 @@ impl Reactor {
                     LISTENER => self
                         .server
                         .on_accept_ready(&mut self.core, self.poll.registry()),
+                    ADMIN_LISTENER => self
+                        .server
+                        .on_admin_ready(&mut self.core, self.poll.registry()),
                     SIGNALS => match self.signals.drain() {
                         Some(SignalAction::Stop) => {
                             tracing::info!("stopping on signal");
@@ -100,7 +103,8 @@ impl Reactor {
                 match event {
                     TimerEvent::RoundTick => self.engine.on_tick(&mut self.core, registry),
                     TimerEvent::AcceptRetry => {
-                        self.server.on_accept_retry(&mut self.core, registry)
+                        self.server
+                            .on_accept_retry(&mut self.core, registry, handle)
                     }
                     TimerEvent::Socket(token) => match self.core.sockets.get_mut(token) {
                         Some(Socket::Inbound(_)) => {

@@ -15,6 +15,7 @@ compile_error!("leanpoint's token layout needs a 64-bit usize");
 pub const LISTENER: Token = Token(usize::MAX);
 pub const SIGNALS: Token = Token(usize::MAX - 1);
 pub const WAKER: Token = Token(usize::MAX - 2);
+pub const ADMIN_LISTENER: Token = Token(usize::MAX - 3);
 
 /// A socket of either side.
 pub enum Socket {
@@ -32,7 +33,10 @@ struct Slot {
 pub struct Sockets {
     slab: Slab<Slot>,
     next_generation: u32,
+    /// Inbound connections of the public listener.
     inbound: usize,
+    /// Inbound connections of the admin listener.
+    admin: usize,
     upstream: usize,
 }
 
@@ -55,7 +59,8 @@ impl Sockets {
         let generation = self.next_generation;
         let token = token_of(entry.key(), generation);
         let socket = make(token)?;
-        match socket {
+        match &socket {
+            Socket::Inbound(c) if c.admin => self.admin += 1,
             Socket::Inbound(_) => self.inbound += 1,
             Socket::Upstream(_) => self.upstream += 1,
         }
@@ -110,16 +115,22 @@ impl Sockets {
             _ => return None,
         }
         let slot = self.slab.remove(key);
-        match slot.socket {
+        match &slot.socket {
+            Socket::Inbound(c) if c.admin => self.admin -= 1,
             Socket::Inbound(_) => self.inbound -= 1,
             Socket::Upstream(_) => self.upstream -= 1,
         }
         Some(slot.socket)
     }
 
-    /// Open inbound connections.
+    /// Open inbound connections of the public listener.
     pub fn inbound_count(&self) -> usize {
         self.inbound
+    }
+
+    /// Open connections of the admin listener.
+    pub fn admin_count(&self) -> usize {
+        self.admin
     }
 
     /// Open upstream sockets.
@@ -127,7 +138,7 @@ impl Sockets {
         self.upstream
     }
 
-    /// Tokens of all inbound connections (for shedding and shutdown).
+    /// Tokens of all inbound connections, admin ones included (for shedding and shutdown).
     pub fn inbound_tokens(&self) -> impl Iterator<Item = (Token, &InboundConn)> + '_ {
         self.slab
             .iter()

@@ -9,6 +9,7 @@
 //! deadline. Closing with unread bytes would make the kernel send a reset, and a reset
 //! can destroy the reply before the peer reads it (a 431 to a 100 KB head, say).
 
+use super::admission::Activity;
 use super::router::{Body, Reply, RouteInput};
 use crate::http1::encode::{encode_not_modified, encode_response_head};
 use crate::http1::request::{parse_request, Method, RequestError, RequestLimits};
@@ -100,6 +101,8 @@ pub struct InboundConn {
     pub deadline: Deadline,
     /// The client's address, when known (handed to the handler with each request).
     pub peer: Option<std::net::IpAddr>,
+    /// Accepted by the admin listener (its own pool, its own routes).
+    pub admin: bool,
 }
 
 /// Per-call inputs of `drive`.
@@ -136,6 +139,7 @@ impl InboundConn {
             timer: None,
             deadline: Deadline::Head,
             peer: None,
+            admin: false,
         }
     }
 
@@ -146,6 +150,30 @@ impl InboundConn {
     /// Since when (monotonic ms) it has had output queued without a break, if it has.
     pub fn writing_since(&self) -> Option<u64> {
         self.writing_since
+    }
+
+    /// What it is doing, for choosing whom to displace at the cap.
+    pub fn activity(&self) -> Activity {
+        if self.lingering() {
+            return Activity::Idle {
+                since: self.idle_since,
+            };
+        }
+        if let Some(since) = self.writing_since {
+            return Activity::Writing {
+                since,
+                last_progress: self.last_write,
+            };
+        }
+        if self.inbuf.is_empty() && self.served > 0 {
+            return Activity::Idle {
+                since: self.idle_since,
+            };
+        }
+        Activity::Head {
+            since: self.head_started.unwrap_or(self.created),
+            received: self.inbuf.len(),
+        }
     }
 
     /// Whether the last `drive` yielded at its read budget (drive it again soon).

@@ -1,6 +1,11 @@
-//! The public listener: pure routing and rendering of every endpoint, and the socket
-//! shell of inbound connections.
+//! The public listener (and the optional admin listener): pure routing and rendering of
+//! every endpoint, the pure admission policy at the inbound cap, and the socket shell of
+//! inbound connections.
 
+pub mod accept;
+pub mod admin;
+pub mod admission;
+pub mod bind;
 pub mod conn;
 pub mod dashboard;
 pub mod listener;

@@ -184,11 +184,29 @@ pub fn big_state(total: usize) -> Vec<u8> {
 /// `default`) started with `args` that has agreed on it (finalized slot 18) and verified
 /// its bundle.
 pub fn agreed(data: NodeData, args: &[&str]) -> (MockNode, Leanpoint) {
+    agreed_under(data, args, None)
+}
+
+/// Same as [`agreed`], under `ulimit -n nofile` when given.
+pub fn agreed_under(data: NodeData, args: &[&str], nofile: Option<u32>) -> (MockNode, Leanpoint) {
+    agreed_by(data, args, |all| Leanpoint::start_with(all, nofile))
+}
+
+/// Same as [`agreed`], exec'd by `sh` after the shell commands `setup`.
+pub fn agreed_after(data: NodeData, setup: &str, args: &[&str]) -> (MockNode, Leanpoint) {
+    agreed_by(data, args, |all| Leanpoint::start_after(setup, all))
+}
+
+fn agreed_by(
+    data: NodeData,
+    args: &[&str],
+    start: impl FnOnce(&[&str]) -> Leanpoint,
+) -> (MockNode, Leanpoint) {
     let node = MockNode::start(Behavior::Healthy(data));
     let url = node.url();
     let mut all = vec!["--lean-url", url.as_str()];
     all.extend_from_slice(args);
-    let lp = Leanpoint::start(&all);
+    let lp = start(&all);
     let status = lp.wait_for("/status", Duration::from_secs(15), |r| {
         r.status == 200
             && r.json()["finalized_slot"].as_u64() == Some(18)
@@ -201,4 +219,24 @@ pub fn agreed(data: NodeData, args: &[&str]) -> (MockNode, Leanpoint) {
         status.text()
     );
     (node, lp)
+}
+
+/// One `GET path` with `Connection: close` on a fresh connection, as a health checker
+/// does: the status and how long the whole exchange took, or `None` when no complete
+/// reply came within `timeout` (connect included).
+pub fn probe(addr: SocketAddr, path: &str, timeout: Duration) -> Option<(u16, Duration)> {
+    let started = Instant::now();
+    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
+    let _ = s.set_nodelay(true);
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
+        .ok()?;
+    let left = timeout.saturating_sub(started.elapsed());
+    let (bytes, end) = read_to_end_within(&mut s, left);
+    let reply = parse_reply(&bytes)?;
+    let complete = end == End::Eof
+        || reply
+            .header("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| reply.body.len() >= n);
+    complete.then(|| (reply.status, started.elapsed()))
 }

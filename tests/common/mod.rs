@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 pub struct Leanpoint {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The admin listener's address, when `--admin-port` was given.
+    pub admin: Option<SocketAddr>,
     pub log: Receiver<String>,
 }
 
@@ -56,6 +58,11 @@ impl Leanpoint {
         Self::start_cmd(cmd, args)
     }
 
+    /// Same, exec'd by `sh` after the shell commands `setup` (a `ulimit`, fds to inherit).
+    pub fn start_after(setup: &str, args: &[&str]) -> Leanpoint {
+        Self::start_in_shell(setup, &[], args)
+    }
+
     /// Starts `cmd` (leanpoint, or what execs it) with the test's listen flags and `args`.
     fn start_cmd(mut cmd: Command, args: &[&str]) -> Leanpoint {
         cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "info"])
@@ -85,9 +92,13 @@ impl Leanpoint {
                         let rest = &line[pos + 6..];
                         let addr = rest.split_whitespace().next().unwrap_or("");
                         if let Ok(addr) = addr.parse() {
+                            let admin = line.find("admin=").and_then(|pos| {
+                                line[pos + 6..].split_whitespace().next()?.parse().ok()
+                            });
                             return Leanpoint {
                                 child,
                                 addr,
+                                admin,
                                 log: rx,
                             };
                         }

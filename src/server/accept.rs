@@ -1,0 +1,312 @@
+//! One listener in the loop, the public one or the admin one: accepting under its cap,
+//! displacing a connection at the cap to admit a newcomer (whom: `admission`), pausing
+//! only while nobody can be displaced, and backing off after EMFILE/ENFILE without
+//! spinning.
+//!
+//! At the cap a victim is chosen before accepting and closed only once `accept` has
+//! returned a newcomer, so a spurious wake-up never closes anybody. With nobody to
+//! displace, accepting pauses (newcomers wait in the kernel's listen backlog) until a
+//! slot frees, a connection turns idle, or the next candidate's time comes (one timer).
+//! Only the EMFILE/ENFILE back-off has hysteresis: it ends after 100 ms, or sooner once
+//! the count has fallen to 90% of what it was when `accept` failed. Before backing off,
+//! an EMFILE/ENFILE makes the connection admission would displace give its fd back
+//! (once per wake-up): a newcomer is admitted even when no fd is spare.
+
+use super::admission::{rank, Policy, Ranking};
+use super::conn::{Deadline, InboundConn};
+use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
+use crate::reactor::sockets::Socket;
+use crate::timer::TimerHandle;
+use mio::net::TcpListener;
+use mio::{Interest, Registry, Token};
+use std::io;
+
+/// Delay before accepting again after EMFILE/ENFILE.
+pub const ACCEPT_RETRY_MS: u64 = 100;
+
+/// Whether a listener is accepting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accepting {
+    Open,
+    /// At the cap with nobody to displace.
+    Full,
+    /// After EMFILE/ENFILE: until the retry timer, or the count falls to `resume_at`.
+    BackOff {
+        resume_at: usize,
+    },
+}
+
+/// What accepting needs from the server's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptConfig {
+    pub policy: Policy,
+    pub header_timeout_ms: u64,
+}
+
+/// A listener, its cap and its pause state.
+pub struct Door {
+    listener: TcpListener,
+    /// The admin listener (its connections are counted and routed apart).
+    pub admin: bool,
+    cap: usize,
+    state: Accepting,
+    retry_timer: Option<TimerHandle>,
+    /// While full: when the next connection becomes a candidate.
+    shed_timer: Option<TimerHandle>,
+}
+
+impl Door {
+    /// Registers `listener` under `token`.
+    pub fn new(
+        mut listener: TcpListener,
+        token: Token,
+        admin: bool,
+        cap: usize,
+        registry: &Registry,
+    ) -> io::Result<Door> {
+        registry.register(&mut listener, token, Interest::READABLE)?;
+        Ok(Door {
+            listener,
+            admin,
+            cap,
+            state: Accepting::Open,
+            retry_timer: None,
+            shed_timer: None,
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Its open connections.
+    fn open(&self, core: &Core) -> usize {
+        if self.admin {
+            core.sockets.admin_count()
+        } else {
+            core.sockets.inbound_count()
+        }
+    }
+
+    /// Accepts what is pending (the listener is readable, or accepting may resume).
+    pub fn on_ready(&mut self, core: &mut Core, registry: &Registry, cfg: &AcceptConfig) {
+        if self.state != Accepting::Open {
+            return;
+        }
+        // Ranked when the cap is first met, and again once every victim of the ranking
+        // has been taken (the newcomers admitted since are not in it): victims are taken
+        // in order, so a ranking serves up to a whole pool of accepts.
+        let mut ranking: Option<Ranking<Token>> = None;
+        let mut taken = 0;
+        let mut displaced_early = false;
+        loop {
+            let victim = if self.open(core) >= self.cap {
+                if ranking.as_ref().is_none_or(|r| taken >= r.victims.len()) {
+                    ranking = Some(self.rank(core, cfg));
+                    taken = 0;
+                }
+                let Some(r) = ranking.as_ref() else { return };
+                match r.victims.get(taken) {
+                    Some(&token) => Some(token),
+                    None => {
+                        tracing::debug!(
+                            open = self.open(core),
+                            admin = self.admin,
+                            "inbound cap reached, nobody to displace; pausing accept"
+                        );
+                        self.state = Accepting::Full;
+                        if let Some(at) = r.next_at {
+                            let at = at.max(core.now + 1);
+                            rearm(
+                                &mut core.timers,
+                                &mut self.shed_timer,
+                                at,
+                                TimerEvent::AcceptRetry,
+                            );
+                        }
+                        return;
+                    }
+                }
+            } else {
+                None
+            };
+            match self.listener.accept() {
+                Ok((stream, peer)) => {
+                    if let Some(token) = victim {
+                        taken += 1;
+                        if !self.admin {
+                            core.app.counters.inbound_shed += 1;
+                        }
+                        close_inbound(core, token);
+                    }
+                    self.admit(core, registry, cfg, stream, peer);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::PermissionDenied
+                    ) || e.raw_os_error() == Some(nix::libc::EPROTO) =>
+                {
+                    // That one connection failed; the next may not.
+                    tracing::debug!("accept: {e}");
+                }
+                Err(e) => {
+                    // EMFILE, ENFILE, ENOBUFS, ENOMEM.
+                    core.app.counters.accept_errors += 1;
+                    // Out of fds although the pool is within its budget: something
+                    // outside it holds more than its share, or (at the cap) no fd is
+                    // spare for the newcomer before the victim gives its own back. Whom
+                    // admission would displace goes first, once per call; if that does
+                    // not help, back off as below.
+                    let first = match victim {
+                        _ if displaced_early => None,
+                        Some(token) => Some(token),
+                        None => self.rank(core, cfg).victims.first().copied(),
+                    };
+                    if let Some(token) = first {
+                        displaced_early = true;
+                        ranking = None;
+                        tracing::warn!("accept failed: {e}; displacing a connection first");
+                        if !self.admin {
+                            core.app.counters.inbound_shed += 1;
+                        }
+                        close_inbound(core, token);
+                        continue;
+                    }
+                    // Stop and retry later, never spin.
+                    tracing::warn!("accept failed: {e}; retrying in {ACCEPT_RETRY_MS} ms");
+                    let open = self.open(core);
+                    self.state = Accepting::BackOff {
+                        resume_at: open - open / 10,
+                    };
+                    disarm(&mut core.timers, &mut self.shed_timer);
+                    let at = core.now + ACCEPT_RETRY_MS;
+                    rearm(
+                        &mut core.timers,
+                        &mut self.retry_timer,
+                        at,
+                        TimerEvent::AcceptRetry,
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Its connections ranked for displacement now.
+    fn rank(&self, core: &Core, cfg: &AcceptConfig) -> Ranking<Token> {
+        let admin = self.admin;
+        let view = core
+            .sockets
+            .inbound_tokens()
+            .filter(|(_, c)| c.admin == admin)
+            .map(|(t, c)| (t, c.activity()));
+        rank(view, core.now, &cfg.policy)
+    }
+
+    /// Puts an accepted connection in the slab with its head deadline armed.
+    fn admit(
+        &mut self,
+        core: &mut Core,
+        registry: &Registry,
+        cfg: &AcceptConfig,
+        stream: mio::net::TcpStream,
+        peer: std::net::SocketAddr,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let now = core.now;
+        let admin = self.admin;
+        let inserted = core.sockets.insert_with(|token| {
+            let mut conn = InboundConn::new(stream, now);
+            conn.peer = Some(peer.ip());
+            conn.admin = admin;
+            registry
+                .register(
+                    conn.stream_mut(),
+                    token,
+                    Interest::READABLE | Interest::WRITABLE,
+                )
+                .map(|_| Socket::Inbound(conn))
+        });
+        match inserted {
+            Ok(token) => {
+                if !admin {
+                    core.app.counters.inbound_accepted += 1;
+                    core.app.counters.inbound_open = core.sockets.inbound_count();
+                }
+                if let Some(conn) = core.sockets.inbound_mut(token) {
+                    let deadline = now.saturating_add(cfg.header_timeout_ms);
+                    rearm(
+                        &mut core.timers,
+                        &mut conn.timer,
+                        deadline,
+                        TimerEvent::Socket(token),
+                    );
+                    conn.deadline = Deadline::Head;
+                }
+            }
+            Err(e) => tracing::warn!("cannot register an accepted connection: {e}"),
+        }
+    }
+
+    /// An `AcceptRetry` timer fired: true when it was this door's and accepting may
+    /// resume (call [`Door::on_ready`]).
+    pub fn on_timer(&mut self, handle: TimerHandle) -> bool {
+        if self.retry_timer == Some(handle) {
+            self.retry_timer = None;
+            if matches!(self.state, Accepting::BackOff { .. }) {
+                self.state = Accepting::Open;
+                return true;
+            }
+        } else if self.shed_timer == Some(handle) {
+            self.shed_timer = None;
+            if self.state == Accepting::Full {
+                self.state = Accepting::Open;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// One of its connections closed: true when accepting may resume.
+    pub fn on_slot_freed(&mut self, core: &mut Core) -> bool {
+        match self.state {
+            Accepting::Open => false,
+            Accepting::Full => {
+                disarm(&mut core.timers, &mut self.shed_timer);
+                self.state = Accepting::Open;
+                true
+            }
+            Accepting::BackOff { resume_at } if self.open(core) <= resume_at => {
+                disarm(&mut core.timers, &mut self.retry_timer);
+                self.state = Accepting::Open;
+                true
+            }
+            Accepting::BackOff { .. } => false,
+        }
+    }
+
+    /// One of its connections turned idle (it can be displaced now): true when
+    /// accepting may resume.
+    pub fn on_turned_idle(&mut self, core: &mut Core) -> bool {
+        if self.state == Accepting::Full {
+            disarm(&mut core.timers, &mut self.shed_timer);
+            self.state = Accepting::Open;
+            return true;
+        }
+        false
+    }
+}
+
+/// Closes an inbound connection (dropping it closes the fd); returns whether it came
+/// through the admin listener, or `None` for a stale token.
+pub fn close_inbound(core: &mut Core, token: Token) -> Option<bool> {
+    let Some(Socket::Inbound(mut conn)) = core.sockets.remove(token) else {
+        return None;
+    };
+    disarm(&mut core.timers, &mut conn.timer);
+    core.app.counters.inbound_open = core.sockets.inbound_count();
+    Some(conn.admin)
+}
