@@ -221,7 +221,8 @@ pub enum HealthProblem {
     NoConsensus,
     /// The agreed data is older than `--stale-ms`.
     Stale,
-    /// Open fds exceed the pressure share of the budget.
+    /// The fds outside the inbound pool exceed the pressure share of the fds outside it
+    /// (a full, budgeted inbound pool is not pressure; `FdBudget::under_pressure`).
     FdPressure,
 }
 
