@@ -75,11 +75,6 @@ impl Names {
             .unwrap_or_else(|| format!("name {} is still resolving", target.host))
     }
 
-    /// Lookups pending (tests, metrics).
-    pub fn pending(&self) -> usize {
-        self.pending.len()
-    }
-
     fn submit(&mut self, name: Name) {
         if self.pending.contains(&name) {
             return;

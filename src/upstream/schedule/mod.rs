@@ -122,11 +122,6 @@ impl Scheduler {
         self.fetch.as_ref().map(|f| f.target)
     }
 
-    /// Whether a round is in progress.
-    pub fn round_in_progress(&self) -> bool {
-        self.round.is_some()
-    }
-
     /// The tick armed last fired.
     pub fn on_tick(&mut self, app: &mut AppState, now: Now) {
         app.expire_previous_bundle(now.wall);
