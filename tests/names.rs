@@ -1,6 +1,6 @@
 //! Host names never block the loop: leanpoint runs in a mount namespace of its own whose
 //! `/etc/resolv.conf` names a DNS server on a loopback address that swallows every query
-//! (a UDP socket this test holds and never answers; 2 s per lookup), so every name
+//! (a UDP socket on 127.9.9.x this test holds and never answers; 2 s per lookup), so every name
 //! lookup hangs as on a broken network. With four such names:
 //! - the listener answers at once and the IP upstream is agreed and verified, while the
 //!   names report `name_not_resolved` ("still resolving");
@@ -17,18 +17,29 @@ use common::{upstreams_file, Leanpoint};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-/// A loopback address of this test's own (all of 127/8 is loopback).
-const DNS_ADDR: &str = "127.9.9.9";
-
-/// The swallowing DNS server and the resolv.conf pointing at it, or why not.
+/// The swallowing DNS server, on a loopback address of this test's own (all of 127/8 is
+/// loopback; tests run in parallel processes, so the first free address of a range is
+/// taken), and the resolv.conf pointing at it, or why not.
 fn black_hole_dns() -> Result<(UdpSocket, std::path::PathBuf), String> {
-    let socket = UdpSocket::bind((DNS_ADDR, 53)).map_err(|e| format!("bind {DNS_ADDR}:53: {e}"))?;
-    let dir = std::env::temp_dir().join(format!("leanpoint-names-{}", std::process::id()));
+    let mut last = String::new();
+    let socket = (1..=200u8)
+        .find_map(
+            |x| match UdpSocket::bind((std::net::Ipv4Addr::new(127, 9, 9, x), 53)) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    last = format!("bind 127.9.9.{x}:53: {e}");
+                    None
+                }
+            },
+        )
+        .ok_or(last)?;
+    let addr = socket.local_addr().map_err(|e| e.to_string())?.ip();
+    let dir = std::env::temp_dir().join(format!("leanpoint-names-{}-{addr}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let conf = dir.join("resolv.conf");
     std::fs::write(
         &conf,
-        format!("nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n"),
+        format!("nameserver {addr}\noptions timeout:2 attempts:1\n"),
     )
     .map_err(|e| e.to_string())?;
     Ok((socket, conf))
