@@ -9,7 +9,8 @@
 mod common;
 
 use common::inbound::{
-    agreed, big_state, connect_small_rcvbuf, is_closed, metric_of, read_to_end_within, Client, End,
+    agreed, big_state, connect_small_rcvbuf, is_closed, metric_of, read_to_end_within,
+    slow_readers, Client, End,
 };
 use common::mock::NodeData;
 use common::parse_reply;
@@ -304,27 +305,8 @@ fn thirty_two_slow_downloads_share_one_state() {
     std::thread::sleep(Duration::from_millis(200));
     let baseline = lp.rss_kib();
 
-    let mut conns: Vec<(TcpStream, usize)> = (0..32)
-        .map(|_| {
-            let mut s = connect_small_rcvbuf(lp.addr, 64 * 1024);
-            s.write_all(b"GET /lean/v0/states/finalized HTTP/1.1\r\nHost: t\r\n\r\n")
-                .unwrap();
-            s.set_nonblocking(true).unwrap();
-            (s, 0)
-        })
-        .collect();
-    let started = Instant::now();
-    let mut peak = baseline;
-    let mut chunk = vec![0u8; 32 * 1024];
-    while started.elapsed() < Duration::from_secs(3) {
-        for (s, got) in conns.iter_mut() {
-            if let Ok(n) = s.read(&mut chunk) {
-                *got += n;
-            }
-        }
-        peak = peak.max(lp.rss_kib());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (peak, conns) = slow_readers(&lp, "/lean/v0/states/finalized", 32);
+    let peak = peak.max(baseline);
     let growth_kib = peak.saturating_sub(baseline);
     eprintln!("RSS baseline {baseline} KiB, peak {peak} KiB, growth {growth_kib} KiB");
     assert!(conns.iter().all(|(_, got)| *got > 0 && *got < state.len()));

@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::inbound::{connect_small_rcvbuf, metric_of, Client};
+use common::inbound::{metric_of, slow_readers, Client};
 use common::static_site::{Site, NO_UPSTREAM};
 use common::Leanpoint;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FILE_BYTES: usize = 16 * 1024 * 1024;
 const READERS: usize = 48;
@@ -33,27 +31,8 @@ fn forty_eight_slow_readers_share_one_static_file() {
     std::thread::sleep(Duration::from_millis(200));
     let baseline = lp.rss_kib();
 
-    let mut conns: Vec<(TcpStream, usize)> = (0..READERS)
-        .map(|_| {
-            let mut s = connect_small_rcvbuf(lp.addr, 64 * 1024);
-            s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-                .expect("send request");
-            s.set_nonblocking(true).expect("nonblocking");
-            (s, 0)
-        })
-        .collect();
-    let started = Instant::now();
-    let mut peak = baseline;
-    let mut chunk = vec![0u8; 32 * 1024];
-    while started.elapsed() < Duration::from_secs(3) {
-        for (s, got) in conns.iter_mut() {
-            if let Ok(n) = s.read(&mut chunk) {
-                *got += n;
-            }
-        }
-        peak = peak.max(lp.rss_kib());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (peak, conns) = slow_readers(&lp, "/big.bin", READERS);
+    let peak = peak.max(baseline);
     let growth_kib = peak.saturating_sub(baseline);
     eprintln!(
         "{READERS} slow readers of a 16 MiB static file: RSS baseline {baseline} KiB, \

@@ -4,6 +4,8 @@
 pub mod json;
 pub mod lstar;
 pub mod ssz;
+#[cfg(test)]
+mod test_vectors;
 
 /// A 32-byte root.
 pub type Root = [u8; 32];

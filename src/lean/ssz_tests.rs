@@ -2,6 +2,7 @@
 //! mutations of them (truncation, broken offsets, text bodies, bad slots).
 
 use super::*;
+use crate::lean::test_vectors::{genesis_4v, state_at_slot_3};
 
 const LIVE: &[u8] = include_bytes!("testdata/states_finalized.ssz");
 
@@ -9,21 +10,6 @@ const ZERO_CHECKPOINT: Checkpoint = Checkpoint {
     slot: 0,
     root: [0; 32],
 };
-
-/// Decodes the `0x` hex `expectedBody` of a leanSpec API vector.
-fn spec_state(json: &str) -> Vec<u8> {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    let (_, case) = v.as_object().unwrap().iter().next().unwrap();
-    let hex = case["expectedBody"].as_str().unwrap();
-    let hex = hex.strip_prefix("0x").unwrap().as_bytes();
-    hex.chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
-}
-
-fn genesis_4v() -> Vec<u8> {
-    spec_state(include_str!("testdata/test_finalized_state_4v.json"))
-}
 
 fn root(hex: &str) -> [u8; 32] {
     let mut r = [0; 32];
@@ -83,7 +69,7 @@ fn spec_genesis_4v() {
 
 #[test]
 fn spec_state_at_slot_3() {
-    let st = spec_state(include_str!("testdata/test_finalized_state_at_slot_3.json"));
+    let st = state_at_slot_3();
     let s = validate_state(&st).unwrap();
     assert_eq!(s.slot, 3);
     let genesis_root = root("bc34b3027b81cea4e2789830683d654bce677d5ec8c72dfd2e1eaf61753e9d27");

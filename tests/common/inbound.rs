@@ -240,3 +240,32 @@ pub fn probe(addr: SocketAddr, path: &str, timeout: Duration) -> Option<(u16, Du
             .is_some_and(|n| reply.body.len() >= n);
     complete.then(|| (reply.status, started.elapsed()))
 }
+
+/// `readers` keep-alive clients with a 64 KiB receive buffer request `path`, then each
+/// reads 32 KiB every 50 ms for 3 s, so that every reply stays mid-write. Returns the
+/// child's peak RSS (KiB) over that time, and the connections (left open) with the bytes
+/// each one got.
+pub fn slow_readers(lp: &Leanpoint, path: &str, readers: usize) -> (u64, Vec<(TcpStream, usize)>) {
+    let mut conns: Vec<(TcpStream, usize)> = (0..readers)
+        .map(|_| {
+            let mut s = connect_small_rcvbuf(lp.addr, 64 * 1024);
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+                .expect("send request");
+            s.set_nonblocking(true).expect("nonblocking");
+            (s, 0)
+        })
+        .collect();
+    let started = Instant::now();
+    let mut peak = 0;
+    let mut chunk = vec![0u8; 32 * 1024];
+    while started.elapsed() < Duration::from_secs(3) {
+        for (s, got) in conns.iter_mut() {
+            if let Ok(n) = s.read(&mut chunk) {
+                *got += n;
+            }
+        }
+        peak = peak.max(lp.rss_kib());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (peak, conns)
+}

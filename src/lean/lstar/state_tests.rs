@@ -6,6 +6,7 @@ use super::*;
 use crate::lean::lstar::{empty_body_root, signed_block_roots};
 use crate::lean::root_hex;
 use crate::lean::ssz::{validate_state, SszError};
+use crate::lean::test_vectors::{genesis_4v, state_at_slot_3};
 
 const LIVE: &[u8] = include_bytes!("../../../tests/fixtures/lean-api/live/states_finalized.ssz");
 const LIVE_BLOCK: &[u8] =
@@ -13,27 +14,6 @@ const LIVE_BLOCK: &[u8] =
 
 const LIVE_STATE_ROOT: &str = "0xc4d21c0ccbf6e382ed1ca852d0b0c33ff88768ba63db133b90b604d5c0f6eb01";
 const LIVE_BLOCK_ROOT: &str = "0x9f657880d54001cdfcd3cab094c0324a6d6d6e95f14a5426acb1098eeed0a8bf";
-
-/// Decodes the `0x` hex `expectedBody` of a leanSpec API vector.
-fn spec_state(json: &str) -> Vec<u8> {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    let (_, case) = v.as_object().unwrap().iter().next().unwrap();
-    let hex = case["expectedBody"].as_str().unwrap();
-    let hex = hex.strip_prefix("0x").unwrap().as_bytes();
-    hex.chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
-}
-
-fn genesis_4v() -> Vec<u8> {
-    spec_state(include_str!("../testdata/test_finalized_state_4v.json"))
-}
-
-fn state_at_slot_3() -> Vec<u8> {
-    spec_state(include_str!(
-        "../testdata/test_finalized_state_at_slot_3.json"
-    ))
-}
 
 fn set_offset(s: &mut [u8], i: usize, v: u32) {
     s[208 + 4 * i..212 + 4 * i].copy_from_slice(&v.to_le_bytes());
