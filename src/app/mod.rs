@@ -5,6 +5,7 @@
 pub mod blob;
 pub mod error_kind;
 pub mod round;
+pub mod standing;
 
 use crate::config::UpstreamSpec;
 use crate::fd_budget::FdBudget;
@@ -16,6 +17,7 @@ use std::rc::Rc;
 
 pub use blob::Blob;
 pub use error_kind::{UpstreamError, UpstreamErrorKind};
+pub use standing::Standing;
 
 /// How long the previous bundle stays held after an advance, so that a client that got
 /// its block can still get the matching state (`server::pairing`).
