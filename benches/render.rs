@@ -106,7 +106,10 @@ fn get(app: &AppState, target: &str) -> usize {
     let ctx = RouteContext {
         app,
         now_ms: NOW,
-        open_fds: 40,
+        gauges: leanpoint::metrics::LoopGauges {
+            open_fds: 40,
+            ..Default::default()
+        },
         static_dir: None,
         pairing: None,
     };

@@ -16,5 +16,6 @@ pub mod reactor;
 pub mod reload;
 pub mod runtime;
 pub mod server;
+pub mod shell;
 pub mod timer;
 pub mod upstream;

@@ -86,8 +86,20 @@ fn per_upstream(
     }
 }
 
-/// Appends the whole exposition for `app` at wall time `now_ms` with `open_fds` open.
-pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Vec<u8>) {
+/// The loop's gauges, read from their owners when a scrape is answered: open fds from
+/// `/proc/self/fd`, socket counts from the slab. (Requests in flight are counted from
+/// the upstream records.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopGauges {
+    pub open_fds: usize,
+    /// Open connections of the public listener.
+    pub inbound_open: usize,
+    pub upstream_sockets_open: usize,
+}
+
+/// Appends the whole exposition for `app` with the loop's `gauges` at wall time `now_ms`.
+pub fn render_metrics(app: &AppState, gauges: &LoopGauges, now_ms: i64, out: &mut Vec<u8>) {
+    let open_fds = gauges.open_fds;
     use Type::{Counter, Gauge};
     let agreed = app.agreed.as_ref();
     let c = &app.counters;
@@ -227,7 +239,7 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         write_u64(out, n as u64);
         out.push(b'\n');
     }
-    let pressure = u64::from(app.fd_pressure(open_fds));
+    let pressure = u64::from(app.fd_pressure(open_fds, gauges.inbound_open));
     single(
         out,
         "leanpoint_fd_pressure",
@@ -242,7 +254,7 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         "leanpoint_inbound_connections",
         "Open inbound connections.",
         Gauge,
-        c.inbound_open as u64,
+        gauges.inbound_open as u64,
     );
     single(
         out,
@@ -284,14 +296,14 @@ pub fn render_metrics(app: &AppState, now_ms: i64, open_fds: usize, out: &mut Ve
         "leanpoint_upstream_sockets_open",
         "Open upstream sockets.",
         Gauge,
-        c.upstream_sockets_open as u64,
+        gauges.upstream_sockets_open as u64,
     );
     single(
         out,
         "leanpoint_upstream_requests_in_flight",
         "Upstream requests in flight.",
         Gauge,
-        c.upstream_requests_in_flight as u64,
+        app.upstreams.iter().filter(|u| u.in_flight).count() as u64,
     );
 
     // Consensus and rounds.

@@ -5,44 +5,55 @@
 //! that loads (within `--static-max-bytes`) replaces the files served, and one that does
 //! not keeps the old files, with the reason logged. The process stays up either way.
 
-use crate::config::{parse_upstreams_file, Config};
-use crate::reactor::ReloadHook;
+use crate::config::{parse_upstreams_file, Config, UpstreamSpec};
 use crate::server::static_files::StaticFiles;
+use std::path::PathBuf;
 use std::rc::Rc;
 
-/// The reload hook for `config` (None in legacy `--lean-url` mode without a static
-/// folder: nothing to reload).
-pub fn hook(config: &Config, static_dir: Option<Rc<StaticFiles>>) -> Option<ReloadHook> {
-    let file = config.upstreams_config.clone();
-    if file.is_none() && static_dir.is_none() {
-        return None;
+/// What SIGHUP re-reads.
+pub struct Reloader {
+    file: Option<PathBuf>,
+    static_dir: Option<Rc<StaticFiles>>,
+}
+
+impl Reloader {
+    /// The reloader for `config` (None in legacy `--lean-url` mode without a static
+    /// folder: nothing to reload).
+    pub fn new(config: &Config, static_dir: Option<Rc<StaticFiles>>) -> Option<Reloader> {
+        let file = config.upstreams_config.clone();
+        if file.is_none() && static_dir.is_none() {
+            return None;
+        }
+        Some(Reloader { file, static_dir })
     }
-    Some(Box::new(move |core, engine, registry| {
-        if let Some(files) = &static_dir {
+
+    /// Reloads the static folder, and reads the upstreams file: the new upstream set
+    /// to apply, or None when there is no file or it cannot be used (logged).
+    pub fn reload(&self) -> Option<Vec<UpstreamSpec>> {
+        if let Some(files) = &self.static_dir {
             reload_static(files);
         }
-        let Some(file) = &file else {
-            return;
-        };
+        let file = self.file.as_ref()?;
         let name = file.display().to_string();
         tracing::info!(file = %name, "SIGHUP received: reloading the upstreams file");
         let contents = match std::fs::read_to_string(file) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(file = %name, "reload failed, keeping the current upstreams: cannot read: {e}");
-                return;
+                return None;
             }
         };
         match parse_upstreams_file(&name, &contents) {
             Ok(specs) => {
                 crate::config::log_misconfigured(&name, &specs);
-                engine.reload(core, registry, specs)
+                Some(specs)
             }
             Err(e) => {
-                tracing::error!(file = %name, "reload failed, keeping the current upstreams: {e}")
+                tracing::error!(file = %name, "reload failed, keeping the current upstreams: {e}");
+                None
             }
         }
-    }))
+    }
 }
 
 /// Loads the static folder again; on failure the files served stay as they were.

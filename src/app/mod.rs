@@ -169,7 +169,6 @@ pub struct Counters {
     pub rounds: u64,
     /// Duration of the last poll round in ms.
     pub last_round_ms: u64,
-    pub inbound_open: usize,
     pub inbound_accepted: u64,
     /// Idle keep-alive connections closed to admit new ones.
     pub inbound_shed: u64,
@@ -177,8 +176,6 @@ pub struct Counters {
     pub inbound_timed_out: u64,
     /// Accepts refused by EMFILE/ENFILE.
     pub accept_errors: u64,
-    pub upstream_sockets_open: usize,
-    pub upstream_requests_in_flight: usize,
     pub requests_served: u64,
     /// Body bytes received from upstreams, by what was fetched.
     pub fetched: FetchedBytes,
@@ -294,11 +291,8 @@ impl AppState {
 
     /// Whether, of `open_fds`, those outside the inbound pool exceed the pressure share
     /// of their budget (a full inbound pool is within budget: not pressure).
-    pub fn fd_pressure(&self, open_fds: usize) -> bool {
-        self.fd_budget.under_pressure(
-            open_fds,
-            self.counters.inbound_open,
-            self.fd_pressure_percent,
-        )
+    pub fn fd_pressure(&self, open_fds: usize, inbound_open: usize) -> bool {
+        self.fd_budget
+            .under_pressure(open_fds, inbound_open, self.fd_pressure_percent)
     }
 }

@@ -1,7 +1,6 @@
-//! The simulator's loop: one `mio::Poll`, every node's listener and connection in one
-//! slab (tokens carry a generation, so a stale event or timer is dropped), one timer
-//! wheel (slot ticks, accept retries, connection deadlines, `slow` answers), and the
-//! signalfd that stops it.
+//! The simulator as a handler of the same loop leanpoint runs on (`reactor`): every
+//! node's listener and connection in the one generation-checked slab (`reactor::Slots`),
+//! timers for slot ticks, accept retries, connection deadlines and `slow` answers.
 
 use super::bodies::BodyCache;
 use super::conn::{http_timeout, NodeConn, RawStep, HEAD_TIMEOUT_MS};
@@ -9,25 +8,21 @@ use super::flags::DevnetConfig;
 use super::node;
 use super::profile::{Profile, Rng};
 use super::setup::BoundNode;
-use super::slots::Slots;
 use crate::http1::request::RequestLimits;
-use crate::reactor::signals::{SignalAction, Signals};
+use crate::reactor::{Cx, Handler, Slots};
 use crate::server::conn::{Drive, DriveInput};
-use crate::timer::{Clock, TimerHandle, TimerWheel};
+use crate::timer::{TimerHandle, TimerSlot};
 use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Interest, Token};
 use std::collections::VecDeque;
 use std::io;
-use std::time::Duration;
 
-/// Token of the signalfd (outside the slab's range).
-const SIGNALS: Token = Token(usize::MAX);
 /// Delay before accepting again after EMFILE/ENFILE.
 const ACCEPT_RETRY_MS: u64 = 100;
 
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TimerEvent {
+pub enum TimerEvent {
     /// A new slot: log it and build the canonical view.
     Slot,
     /// Accept again on this listener.
@@ -42,11 +37,12 @@ enum Entry {
     Listener {
         node: usize,
         listener: TcpListener,
+        retry: TimerSlot,
     },
     Conn {
         node: usize,
         conn: NodeConn,
-        timer: Option<TimerHandle>,
+        timer: TimerSlot,
     },
 }
 
@@ -56,16 +52,11 @@ struct Node {
     rng: Rng,
 }
 
-/// The simulator's loop and everything it drives.
-pub struct DevnetLoop {
-    poll: Poll,
-    signals: Signals,
+/// The simulator: its nodes, their sockets and the chain's bodies.
+pub struct Devnet {
     slots: Slots<Entry>,
     /// HTTP connections that yielded at their read budget, to drive again.
     ready: VecDeque<Token>,
-    timers: TimerWheel<TimerEvent>,
-    clock: Clock,
-    now: u64,
     nodes: Vec<Node>,
     cache: BodyCache,
     cfg: DevnetConfig,
@@ -73,26 +64,19 @@ pub struct DevnetLoop {
     scratch: Vec<u8>,
 }
 
-impl DevnetLoop {
-    /// Registers the signalfd and every listener; `clock` is the chain's time origin.
+type DevCx<'a, 'b> = &'a mut Cx<'b, TimerEvent>;
+
+impl Devnet {
+    /// Registers every listener and arms the first slot tick.
     pub fn new(
+        cx: DevCx<'_, '_>,
         cfg: DevnetConfig,
         bound: Vec<BoundNode>,
-        signals: Signals,
         cache: BodyCache,
-        clock: Clock,
-    ) -> io::Result<DevnetLoop> {
-        let poll = Poll::new()?;
-        signals.register(poll.registry(), SIGNALS)?;
-        let now = clock.now_ms();
-        let mut lp = DevnetLoop {
-            poll,
-            signals,
+    ) -> io::Result<Devnet> {
+        let mut dn = Devnet {
             slots: Slots::with_capacity(bound.len() * 2),
             ready: VecDeque::new(),
-            timers: TimerWheel::new(now),
-            clock,
-            now,
             nodes: Vec::with_capacity(bound.len()),
             cache,
             limits: RequestLimits::default(),
@@ -100,73 +84,45 @@ impl DevnetLoop {
             cfg,
         };
         for (i, b) in bound.into_iter().enumerate() {
-            lp.nodes.push(Node {
+            dn.nodes.push(Node {
                 profile: b.profile,
-                rng: Rng::new(lp.cfg.seed ^ (i as u64).wrapping_mul(0x9e37_79b9)),
+                rng: Rng::new(dn.cfg.seed ^ (i as u64).wrapping_mul(0x9e37_79b9)),
             });
-            if let Some(listener) = b.listener {
-                let token = lp.slots.insert(Entry::Listener { node: i, listener });
-                if let Some(Entry::Listener { listener, .. }) = lp.slots.get_mut(token) {
-                    lp.poll
-                        .registry()
-                        .register(listener, token, Interest::READABLE)?;
-                }
+            if let Some(mut listener) = b.listener {
+                let registry = cx.registry;
+                dn.slots.insert_with(|token| {
+                    registry.register(&mut listener, token, Interest::READABLE)?;
+                    Ok::<_, io::Error>(Entry::Listener {
+                        node: i,
+                        listener,
+                        retry: TimerSlot::default(),
+                    })
+                })?;
             }
         }
-        let next = lp.cache.params().next_slot_at(lp.head());
-        lp.timers.insert(next, TimerEvent::Slot);
-        Ok(lp)
+        let next = dn.cache.params().next_slot_at(dn.head(cx.now));
+        cx.timers.insert(next, TimerEvent::Slot);
+        Ok(dn)
     }
 
-    /// The canonical head now.
-    fn head(&self) -> u64 {
-        self.cache.params().head_at(self.now)
+    /// The canonical head at monotonic `now`.
+    fn head(&self, now: u64) -> u64 {
+        self.cache.params().head_at(now)
     }
+}
 
-    /// Runs until SIGTERM or SIGINT.
-    pub fn run(&mut self) -> io::Result<()> {
-        let mut events = Events::with_capacity(1024);
-        loop {
-            self.now = self.clock.now_ms();
-            let timeout = match self.ready.is_empty() {
-                false => Some(Duration::ZERO),
-                true => self
-                    .timers
-                    .next_deadline()
-                    .map(|d| Duration::from_millis(d.saturating_sub(self.now))),
-            };
-            match self.poll.poll(&mut events, timeout) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-            self.now = self.clock.now_ms();
-            for event in events.iter() {
-                if event.token() == SIGNALS {
-                    if self.signals.drain() == Some(SignalAction::Stop) {
-                        tracing::info!("stopping on signal");
-                        return Ok(());
-                    }
-                    continue;
-                }
-                self.on_event(event.token());
-            }
-            self.run_ready();
-            while let Some((_, event)) = self.timers.poll(self.now) {
-                self.on_timer(event);
-            }
-        }
-    }
+impl Handler for Devnet {
+    type Timer = TimerEvent;
 
-    fn on_event(&mut self, token: Token) {
+    fn on_event(&mut self, cx: DevCx<'_, '_>, token: Token) {
         match self.slots.get_mut(token) {
-            Some(Entry::Listener { .. }) => self.accept(token),
+            Some(Entry::Listener { .. }) => self.accept(cx, token),
             Some(Entry::Conn { conn, .. }) => match conn {
                 NodeConn::Http { delayed: true, .. } => {} // its timer drives it
-                NodeConn::Http { .. } => self.on_http(token, false),
+                NodeConn::Http { .. } => self.on_http(cx, token, false),
                 _ => {
                     if conn.on_raw_event(&mut self.scratch) == RawStep::Close {
-                        self.close(token);
+                        self.close(cx, token);
                     }
                 }
             },
@@ -174,10 +130,10 @@ impl DevnetLoop {
         }
     }
 
-    fn on_timer(&mut self, event: TimerEvent) {
+    fn on_timer(&mut self, cx: DevCx<'_, '_>, handle: TimerHandle, event: TimerEvent) {
         match event {
             TimerEvent::Slot => {
-                let head = self.head();
+                let head = self.head(cx.now);
                 let view = self.cache.get(super::chain::CANONICAL, head).view;
                 tracing::info!(
                     head = head,
@@ -186,40 +142,73 @@ impl DevnetLoop {
                     "slot"
                 );
                 let next = self.cache.params().next_slot_at(head);
-                self.timers.insert(next, TimerEvent::Slot);
+                cx.timers.insert(next, TimerEvent::Slot);
             }
-            TimerEvent::AcceptRetry(token) => self.accept(token),
+            TimerEvent::AcceptRetry(token) => {
+                if let Some(Entry::Listener { retry, .. }) = self.slots.get_mut(token) {
+                    if retry.claim(handle) {
+                        self.accept(cx, token);
+                    }
+                }
+            }
             TimerEvent::Deadline(token) => {
                 if let Some(Entry::Conn { timer, .. }) = self.slots.get_mut(token) {
-                    *timer = None;
-                    self.close(token);
+                    if timer.claim(handle) {
+                        self.close(cx, token);
+                    }
                 }
             }
             TimerEvent::Delayed(token) => {
                 if let Some(Entry::Conn { timer, conn, .. }) = self.slots.get_mut(token) {
-                    *timer = None;
+                    if !timer.claim(handle) {
+                        return;
+                    }
                     if let NodeConn::Http { delayed, .. } = conn {
                         *delayed = false;
                     }
-                    self.on_http(token, true);
+                    self.on_http(cx, token, true);
                 }
             }
         }
     }
 
-    fn accept(&mut self, token: Token) {
+    fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Drives once each connection that yielded at its read budget.
+    fn run_ready(&mut self, cx: DevCx<'_, '_>) {
+        for _ in 0..self.ready.len() {
+            let Some(token) = self.ready.pop_front() else {
+                break;
+            };
+            if let Some(Entry::Conn {
+                conn: NodeConn::Http { delayed: false, .. },
+                ..
+            }) = self.slots.get_mut(token)
+            {
+                self.on_http(cx, token, false);
+            }
+        }
+    }
+}
+
+impl Devnet {
+    fn accept(&mut self, cx: DevCx<'_, '_>, token: Token) {
         loop {
-            let Some(Entry::Listener { node, listener }) = self.slots.get_mut(token) else {
+            let Some(Entry::Listener { node, listener, .. }) = self.slots.get_mut(token) else {
                 return;
             };
             let node = *node;
             match listener.accept() {
-                Ok((stream, _)) => self.admit(node, stream),
+                Ok((stream, _)) => self.admit(cx, node, stream),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if is_fd_exhaustion(&e) => {
                     tracing::warn!(error = %e, "out of file descriptors; accepting again shortly");
-                    self.timers
-                        .insert(self.now + ACCEPT_RETRY_MS, TimerEvent::AcceptRetry(token));
+                    if let Some(Entry::Listener { retry, .. }) = self.slots.get_mut(token) {
+                        let at = cx.now + ACCEPT_RETRY_MS;
+                        retry.rearm(cx.timers, at, TimerEvent::AcceptRetry(token));
+                    }
                     return;
                 }
                 Err(_) => {} // aborted before accept: try the next one
@@ -228,14 +217,14 @@ impl DevnetLoop {
     }
 
     /// Registers an accepted connection of `node`.
-    fn admit(&mut self, node: usize, stream: mio::net::TcpStream) {
+    fn admit(&mut self, cx: DevCx<'_, '_>, node: usize, stream: mio::net::TcpStream) {
         let Some(n) = self.nodes.get_mut(node) else {
             return;
         };
         let conn = NodeConn::accept(
             n.profile,
             stream,
-            self.now,
+            cx.now,
             &mut n.rng,
             self.cfg.flaky_percent,
         );
@@ -245,34 +234,29 @@ impl DevnetLoop {
             NodeConn::Silent(_) => (Interest::READABLE, false),
             _ => (Interest::READABLE, true),
         };
-        let token = self.slots.insert(Entry::Conn {
-            node,
-            conn,
-            timer: None,
+        let registry = cx.registry;
+        let inserted = self.slots.insert_with(|token| {
+            let mut conn = conn;
+            registry.register(conn.stream_mut(), token, interest)?;
+            Ok::<_, io::Error>(Entry::Conn {
+                node,
+                conn,
+                timer: TimerSlot::default(),
+            })
         });
-        let registered = match self.slots.get_mut(token) {
-            Some(Entry::Conn { conn, .. }) => {
-                self.poll
-                    .registry()
-                    .register(conn.stream_mut(), token, interest)
+        match inserted {
+            Err(e) => tracing::warn!(error = %e, "cannot register a connection"),
+            Ok(token) if deadline => {
+                let at = cx.now + HEAD_TIMEOUT_MS;
+                self.arm(cx, token, at, TimerEvent::Deadline(token));
             }
-            _ => Ok(()),
-        };
-        if let Err(e) = registered {
-            tracing::warn!(error = %e, "cannot register a connection");
-            let _ = self.slots.remove(token);
-        } else if deadline {
-            self.arm(
-                token,
-                self.now + HEAD_TIMEOUT_MS,
-                TimerEvent::Deadline(token),
-            );
+            Ok(_) => {}
         }
     }
 
     /// Drives an HTTP connection. A `slow` node's idle connection first waits its delay
     /// (unless `due`, when that delay just passed).
-    fn on_http(&mut self, token: Token, due: bool) {
+    fn on_http(&mut self, cx: DevCx<'_, '_>, token: Token, due: bool) {
         let Some(Entry::Conn { node, .. }) = self.slots.get_mut(token) else {
             return;
         };
@@ -281,12 +265,12 @@ impl DevnetLoop {
         };
         let head = profile.head(
             self.cache.params(),
-            self.now,
+            cx.now,
             self.cfg.lag_slots,
             self.cfg.late_ms,
         );
         let bodies = self.cache.get(profile.fork(), head);
-        let now = self.now;
+        let now = cx.now;
         let Some(Entry::Conn { conn, .. }) = self.slots.get_mut(token) else {
             return;
         };
@@ -296,7 +280,7 @@ impl DevnetLoop {
         if profile == Profile::Slow && !due && conn.is_idle() && !conn.lingering() {
             *delayed = true;
             let at = now + self.cfg.slow_ms;
-            self.arm(token, at, TimerEvent::Delayed(token));
+            self.arm(cx, token, at, TimerEvent::Delayed(token));
             return;
         }
         let drive = conn.drive(DriveInput {
@@ -307,52 +291,31 @@ impl DevnetLoop {
             scratch: &mut self.scratch,
         });
         match drive {
-            Drive::Close => self.close(token),
+            Drive::Close => self.close(cx, token),
             Drive::Keep(kind, since) => {
                 let at = since + http_timeout(conn, kind);
                 if conn.wants_more() {
                     self.ready.push_back(token);
                 }
-                self.arm(token, at, TimerEvent::Deadline(token));
-            }
-        }
-    }
-
-    /// Drives once each connection that yielded at its read budget.
-    fn run_ready(&mut self) {
-        for _ in 0..self.ready.len() {
-            let Some(token) = self.ready.pop_front() else {
-                break;
-            };
-            if let Some(Entry::Conn {
-                conn: NodeConn::Http { delayed: false, .. },
-                ..
-            }) = self.slots.get_mut(token)
-            {
-                self.on_http(token, false);
+                self.arm(cx, token, at, TimerEvent::Deadline(token));
             }
         }
     }
 
     /// Re-arms the connection's one timer.
-    fn arm(&mut self, token: Token, at: u64, event: TimerEvent) {
+    fn arm(&mut self, cx: DevCx<'_, '_>, token: Token, at: u64, event: TimerEvent) {
         if let Some(Entry::Conn { timer, .. }) = self.slots.get_mut(token) {
-            if let Some(old) = timer.take() {
-                self.timers.cancel(old);
-            }
-            *timer = Some(self.timers.insert(at, event));
+            timer.rearm(cx.timers, at, event);
         }
     }
 
-    fn close(&mut self, token: Token) {
+    fn close(&mut self, cx: DevCx<'_, '_>, token: Token) {
         let Some(mut entry) = self.slots.remove(token) else {
             return;
         };
         if let Entry::Conn { conn, timer, .. } = &mut entry {
-            if let Some(t) = timer.take() {
-                self.timers.cancel(t);
-            }
-            let _ = self.poll.registry().deregister(conn.stream_mut());
+            timer.disarm(cx.timers);
+            let _ = cx.registry.deregister(conn.stream_mut());
         }
     }
 }

@@ -17,13 +17,12 @@ pub mod merkle;
 pub mod node;
 pub mod profile;
 pub mod setup;
-pub mod slots;
 pub mod state;
 
 pub use flags::{parse_args, usage, DevnetConfig, Parsed};
 pub use profile::Profile;
 
-use crate::reactor::signals::Signals;
+use crate::reactor::{Reactor, Signals};
 use crate::timer::Clock;
 use bodies::BodyCache;
 use chain::ChainParams;
@@ -72,8 +71,11 @@ pub fn run(cfg: DevnetConfig, out: &mut dyn Write) -> Result<(), String> {
     let nodes = bound.len();
     // The listeners queue connections already; the loop accepts them once it runs.
     setup::announce(&bound, out).map_err(|e| format!("cannot write to stdout: {e}"))?;
-    let mut event_loop = event_loop::DevnetLoop::new(cfg, bound, signals, cache, clock)
-        .map_err(|e| format!("cannot start the loop: {e}"))?;
+    let poll = mio::Poll::new().map_err(|e| format!("cannot start the loop: {e}"))?;
+    let mut reactor = Reactor::new(poll, clock, signals, |cx| {
+        event_loop::Devnet::new(cx, cfg, bound, cache)
+    })
+    .map_err(|e| format!("cannot start the loop: {e}"))?;
     tracing::info!(nodes, "devnet running");
-    event_loop.run().map_err(|e| format!("loop failed: {e}"))
+    reactor.run().map_err(|e| format!("loop failed: {e}"))
 }

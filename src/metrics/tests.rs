@@ -7,7 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 fn render(app: &AppState, fds: usize) -> String {
     let mut out = Vec::new();
-    render_metrics(app, NOW, fds, &mut out);
+    let gauges = LoopGauges {
+        open_fds: fds,
+        inbound_open: 3,
+        upstream_sockets_open: 2,
+    };
+    render_metrics(app, &gauges, NOW, &mut out);
     String::from_utf8(out).unwrap()
 }
 
@@ -152,6 +157,10 @@ fn values_follow_the_state() {
     assert_eq!(v(&format!("{errors}\"bad_status\"}}")), "1");
     assert_eq!(v(&format!("{errors}\"io\"}}")), "0");
     assert_eq!(v("leanpoint_open_fds"), "7");
+    // The loop's gauges come from their owners: the slab's counts, the upstream records.
+    assert_eq!(v("leanpoint_inbound_connections"), "3");
+    assert_eq!(v("leanpoint_upstream_sockets_open"), "2");
+    assert_eq!(v("leanpoint_upstream_requests_in_flight"), "1");
     assert_eq!(v("leanpoint_fd_limit"), "1024");
     assert_eq!(v("leanpoint_fd_budget{pool=\"inbound\"}"), "1009");
     assert_eq!(v("leanpoint_consensus_agreeing_upstreams"), "2");

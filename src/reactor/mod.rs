@@ -1,54 +1,98 @@
-//! The event loop: one `mio::Poll`, the socket slab, the timer wheel, the signalfd and
-//! the resolver's waker. It sleeps exactly until the next deadline, dispatches readiness
-//! events by token and fired timers by payload, and stops cleanly on SIGTERM/SIGINT.
+//! The event loop, knowing no application: one `mio::Poll`, one timer wheel, the clock
+//! and the signalfd. It sleeps exactly until the next deadline (not at all while the
+//! handler has work waiting), hands every readiness event and every fired timer to its
+//! [`Handler`], and stops on SIGTERM/SIGINT. leanpoint (`runtime::Leanpoint`) and the
+//! devnet simulator (`devnet::Devnet`) are two handlers of this one loop; both keep
+//! their sockets in one generation-checked [`Slots`] slab.
 
-pub mod core;
 pub mod signals;
-pub mod sockets;
+pub mod slots;
 
-use self::core::{Core, TimerEvent};
-use self::signals::{SignalAction, Signals};
-use self::sockets::{Socket, ADMIN_LISTENER, LISTENER, SIGNALS, WAKER};
-use crate::server::listener::Server;
-use crate::upstream::Engine;
-use mio::{Events, Poll, Token, Waker};
+pub use signals::{SignalAction, Signals};
+pub use slots::Slots;
+
+use crate::timer::{Clock, TimerHandle, TimerWheel};
+use mio::{Events, Poll, Registry, Token};
 use std::io;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// Called on SIGHUP with the loop's parts; returns nothing, logs what it did.
-pub type ReloadHook = Box<dyn FnMut(&mut Core, &mut Engine, &mio::Registry)>;
+/// The signalfd's token (outside every slab's range).
+pub const SIGNALS: Token = Token(usize::MAX);
 
-/// The loop and everything it drives.
-pub struct Reactor {
-    poll: Poll,
-    pub core: Core,
-    pub engine: Engine,
-    pub server: Server,
-    signals: Signals,
-    _waker: Arc<Waker>,
-    reload: Option<ReloadHook>,
+/// What a handler is given with every callback: where to register sockets, the timer
+/// wheel, and the time of this wake-up (monotonic ms for deadlines, wall ms for what is
+/// shown). Nothing below the handler reads a clock.
+pub struct Cx<'a, T> {
+    pub registry: &'a Registry,
+    pub timers: &'a mut TimerWheel<T>,
+    /// Monotonic ms at this wake-up.
+    pub now: u64,
+    /// Wall-clock ms since the Unix epoch at this wake-up.
+    pub wall_ms: i64,
 }
 
-impl Reactor {
+/// An application driven by the loop.
+pub trait Handler {
+    /// What a timer carries: the handler tells its timers apart by it.
+    type Timer;
+
+    /// A readiness event for `token` (possibly spurious, possibly stale).
+    fn on_event(&mut self, cx: &mut Cx<'_, Self::Timer>, token: Token);
+
+    /// The timer armed as `handle` with `timer` fired.
+    fn on_timer(&mut self, cx: &mut Cx<'_, Self::Timer>, handle: TimerHandle, timer: Self::Timer);
+
+    /// Whether work waits that must not wait for the next event (the loop then does
+    /// not sleep); [`Handler::run_ready`] does it.
+    fn has_ready(&self) -> bool {
+        false
+    }
+
+    /// Does the work [`Handler::has_ready`] reported, once per loop iteration.
+    fn run_ready(&mut self, _cx: &mut Cx<'_, Self::Timer>) {}
+
+    /// SIGHUP.
+    fn on_reload(&mut self, _cx: &mut Cx<'_, Self::Timer>) {
+        tracing::info!("SIGHUP received; nothing to reload");
+    }
+
+    /// SIGTERM or SIGINT: the loop returns after this.
+    fn on_stop(&mut self, _cx: &mut Cx<'_, Self::Timer>) {}
+}
+
+/// The loop and the handler it drives.
+pub struct Reactor<H: Handler> {
+    poll: Poll,
+    timers: TimerWheel<H::Timer>,
+    clock: Clock,
+    signals: Signals,
+    pub handler: H,
+}
+
+impl<H: Handler> Reactor<H> {
+    /// Registers the signalfd and builds the handler with a context of the loop (to
+    /// register its listeners and arm its first timers). `clock` is the time origin.
     pub fn new(
         poll: Poll,
-        core: Core,
-        engine: Engine,
-        server: Server,
+        clock: Clock,
         signals: Signals,
-        waker: Arc<Waker>,
-        reload: Option<ReloadHook>,
+        build: impl FnOnce(&mut Cx<'_, H::Timer>) -> io::Result<H>,
     ) -> io::Result<Self> {
         signals.register(poll.registry(), SIGNALS)?;
+        let now = clock.now_ms();
+        let mut timers = TimerWheel::new(now);
+        let handler = build(&mut Cx {
+            registry: poll.registry(),
+            timers: &mut timers,
+            now,
+            wall_ms: Clock::wall_ms(),
+        })?;
         Ok(Reactor {
             poll,
-            core,
-            engine,
-            server,
+            timers,
+            clock,
             signals,
-            _waker: waker,
-            reload,
+            handler,
         })
     }
 
@@ -56,92 +100,44 @@ impl Reactor {
     pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
-            self.core.now = self.core.clock.now_ms();
-            let timeout = self
-                .core
-                .timers
-                .next_deadline()
-                .map(|d| Duration::from_millis(d.saturating_sub(self.core.now)));
-            let timeout = if self.server.has_ready() || self.engine.has_ready() {
+            let now = self.clock.now_ms();
+            let timeout = if self.handler.has_ready() {
                 Some(Duration::ZERO)
             } else {
-                timeout
+                self.timers
+                    .next_deadline()
+                    .map(|d| Duration::from_millis(d.saturating_sub(now)))
             };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
-            self.core.now = self.core.clock.now_ms();
+            let mut cx = Cx {
+                registry: self.poll.registry(),
+                timers: &mut self.timers,
+                now: self.clock.now_ms(),
+                wall_ms: Clock::wall_ms(),
+            };
             for event in events.iter() {
-                match event.token() {
-                    LISTENER => self
-                        .server
-                        .on_accept_ready(&mut self.core, self.poll.registry()),
-                    ADMIN_LISTENER => self
-                        .server
-                        .on_admin_ready(&mut self.core, self.poll.registry()),
-                    SIGNALS => match self.signals.drain() {
-                        Some(SignalAction::Stop) => {
-                            tracing::info!("stopping on signal");
-                            self.shutdown();
-                            return Ok(());
-                        }
-                        Some(SignalAction::Reload) => self.on_reload(),
-                        None => {}
-                    },
-                    WAKER => self
-                        .engine
-                        .on_resolved(&mut self.core, self.poll.registry()),
-                    token => self.dispatch(token),
+                if event.token() != SIGNALS {
+                    self.handler.on_event(&mut cx, event.token());
+                    continue;
                 }
-            }
-            self.server.run_ready(&mut self.core, self.poll.registry());
-            self.engine.run_ready(&mut self.core, self.poll.registry());
-            while let Some((handle, event)) = self.core.timers.poll(self.core.now) {
-                let registry = self.poll.registry();
-                match event {
-                    TimerEvent::RoundTick => self.engine.on_tick(&mut self.core, registry),
-                    TimerEvent::AcceptRetry => {
-                        self.server
-                            .on_accept_retry(&mut self.core, registry, handle)
+                match self.signals.drain() {
+                    Some(SignalAction::Stop) => {
+                        tracing::info!("stopping on signal");
+                        self.handler.on_stop(&mut cx);
+                        return Ok(());
                     }
-                    TimerEvent::Socket(token) => match self.core.sockets.get_mut(token) {
-                        Some(Socket::Inbound(_)) => {
-                            self.server
-                                .on_deadline(&mut self.core, registry, token, handle)
-                        }
-                        Some(Socket::Upstream(_)) => {
-                            self.engine
-                                .on_deadline(&mut self.core, registry, token, handle)
-                        }
-                        None => {}
-                    },
+                    Some(SignalAction::Reload) => self.handler.on_reload(&mut cx),
+                    None => {}
                 }
             }
+            self.handler.run_ready(&mut cx);
+            while let Some((handle, timer)) = cx.timers.poll(cx.now) {
+                self.handler.on_timer(&mut cx, handle, timer);
+            }
         }
-    }
-
-    fn dispatch(&mut self, token: Token) {
-        let registry = self.poll.registry();
-        match self.core.sockets.get_mut(token) {
-            Some(Socket::Inbound(_)) => self.server.on_event(&mut self.core, registry, token),
-            Some(Socket::Upstream(_)) => self.engine.on_event(&mut self.core, registry, token),
-            None => {} // stale: the socket was closed earlier in this batch
-        }
-    }
-
-    fn on_reload(&mut self) {
-        match self.reload.as_mut() {
-            Some(hook) => hook(&mut self.core, &mut self.engine, self.poll.registry()),
-            None => tracing::info!(
-                "SIGHUP received; no upstreams file to reload (legacy --lean-url mode)"
-            ),
-        }
-    }
-
-    fn shutdown(&mut self) {
-        self.server.close_all(&mut self.core);
-        self.engine.close_all(&mut self.core);
     }
 }

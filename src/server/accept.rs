@@ -14,9 +14,9 @@
 
 use super::admission::{rank, Policy, Ranking};
 use super::conn::{Deadline, InboundConn};
-use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
-use crate::reactor::sockets::Socket;
-use crate::timer::TimerHandle;
+use crate::app::Counters;
+use crate::shell::{Listener, Shell, Socket, Sockets, TimerEvent};
+use crate::timer::{TimerHandle, TimerSlot};
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use std::io;
@@ -50,9 +50,9 @@ pub struct Door {
     pub admin: bool,
     cap: usize,
     state: Accepting,
-    retry_timer: Option<TimerHandle>,
+    retry_timer: TimerSlot,
     /// While full: when the next connection becomes a candidate.
-    shed_timer: Option<TimerHandle>,
+    shed_timer: TimerSlot,
 }
 
 impl Door {
@@ -70,8 +70,8 @@ impl Door {
             admin,
             cap,
             state: Accepting::Open,
-            retry_timer: None,
-            shed_timer: None,
+            retry_timer: TimerSlot::default(),
+            shed_timer: TimerSlot::default(),
         })
     }
 
@@ -79,17 +79,26 @@ impl Door {
         self.listener.local_addr()
     }
 
-    /// Its open connections.
-    fn open(&self, core: &Core) -> usize {
+    /// Which listener it is.
+    pub fn which(&self) -> Listener {
         if self.admin {
-            core.sockets.admin_count()
+            Listener::Admin
         } else {
-            core.sockets.inbound_count()
+            Listener::Public
+        }
+    }
+
+    /// Its open connections.
+    fn open(&self, sockets: &Sockets) -> usize {
+        if self.admin {
+            sockets.admin_count()
+        } else {
+            sockets.inbound_count()
         }
     }
 
     /// Accepts what is pending (the listener is readable, or accepting may resume).
-    pub fn on_ready(&mut self, core: &mut Core, registry: &Registry, cfg: &AcceptConfig) {
+    pub fn on_ready(&mut self, sh: &mut Shell<'_>, counters: &mut Counters, cfg: &AcceptConfig) {
         if self.state != Accepting::Open {
             return;
         }
@@ -100,9 +109,9 @@ impl Door {
         let mut taken = 0;
         let mut displaced_early = false;
         loop {
-            let victim = if self.open(core) >= self.cap {
+            let victim = if self.open(sh.sockets) >= self.cap {
                 if ranking.as_ref().is_none_or(|r| taken >= r.victims.len()) {
-                    ranking = Some(self.rank(core, cfg));
+                    ranking = Some(self.rank(sh, cfg));
                     taken = 0;
                 }
                 let Some(r) = ranking.as_ref() else { return };
@@ -110,19 +119,15 @@ impl Door {
                     Some(&token) => Some(token),
                     None => {
                         tracing::debug!(
-                            open = self.open(core),
+                            open = self.open(sh.sockets),
                             admin = self.admin,
                             "inbound cap reached, nobody to displace; pausing accept"
                         );
                         self.state = Accepting::Full;
                         if let Some(at) = r.next_at {
-                            let at = at.max(core.now + 1);
-                            rearm(
-                                &mut core.timers,
-                                &mut self.shed_timer,
-                                at,
-                                TimerEvent::AcceptRetry,
-                            );
+                            let at = at.max(sh.now + 1);
+                            let event = TimerEvent::ShedCheck(self.which());
+                            self.shed_timer.rearm(sh.timers, at, event);
                         }
                         return;
                     }
@@ -135,11 +140,11 @@ impl Door {
                     if let Some(token) = victim {
                         taken += 1;
                         if !self.admin {
-                            core.app.counters.inbound_shed += 1;
+                            counters.inbound_shed += 1;
                         }
-                        close_inbound(core, token);
+                        close_inbound(sh, token);
                     }
-                    self.admit(core, registry, cfg, stream, peer);
+                    self.admit(sh, counters, cfg, stream, peer);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -154,7 +159,7 @@ impl Door {
                 }
                 Err(e) => {
                     // EMFILE, ENFILE, ENOBUFS, ENOMEM.
-                    core.app.counters.accept_errors += 1;
+                    counters.accept_errors += 1;
                     // Out of fds although the pool is within its budget: something
                     // outside it holds more than its share, or (at the cap) no fd is
                     // spare for the newcomer before the victim gives its own back. Whom
@@ -163,32 +168,28 @@ impl Door {
                     let first = match victim {
                         _ if displaced_early => None,
                         Some(token) => Some(token),
-                        None => self.rank(core, cfg).victims.first().copied(),
+                        None => self.rank(sh, cfg).victims.first().copied(),
                     };
                     if let Some(token) = first {
                         displaced_early = true;
                         ranking = None;
                         tracing::warn!("accept failed: {e}; displacing a connection first");
                         if !self.admin {
-                            core.app.counters.inbound_shed += 1;
+                            counters.inbound_shed += 1;
                         }
-                        close_inbound(core, token);
+                        close_inbound(sh, token);
                         continue;
                     }
                     // Stop and retry later, never spin.
                     tracing::warn!("accept failed: {e}; retrying in {ACCEPT_RETRY_MS} ms");
-                    let open = self.open(core);
+                    let open = self.open(sh.sockets);
                     self.state = Accepting::BackOff {
                         resume_at: open - open / 10,
                     };
-                    disarm(&mut core.timers, &mut self.shed_timer);
-                    let at = core.now + ACCEPT_RETRY_MS;
-                    rearm(
-                        &mut core.timers,
-                        &mut self.retry_timer,
-                        at,
-                        TimerEvent::AcceptRetry,
-                    );
+                    self.shed_timer.disarm(sh.timers);
+                    let at = sh.now + ACCEPT_RETRY_MS;
+                    let event = TimerEvent::AcceptRetry(self.which());
+                    self.retry_timer.rearm(sh.timers, at, event);
                     return;
                 }
             }
@@ -196,29 +197,30 @@ impl Door {
     }
 
     /// Its connections ranked for displacement now.
-    fn rank(&self, core: &Core, cfg: &AcceptConfig) -> Ranking<Token> {
+    fn rank(&self, sh: &Shell<'_>, cfg: &AcceptConfig) -> Ranking<Token> {
         let admin = self.admin;
-        let view = core
+        let view = sh
             .sockets
-            .inbound_tokens()
+            .inbound()
             .filter(|(_, c)| c.admin == admin)
             .map(|(t, c)| (t, c.activity()));
-        rank(view, core.now, &cfg.policy)
+        rank(view, sh.now, &cfg.policy)
     }
 
     /// Puts an accepted connection in the slab with its head deadline armed.
     fn admit(
         &mut self,
-        core: &mut Core,
-        registry: &Registry,
+        sh: &mut Shell<'_>,
+        counters: &mut Counters,
         cfg: &AcceptConfig,
         stream: mio::net::TcpStream,
         peer: std::net::SocketAddr,
     ) {
         let _ = stream.set_nodelay(true);
-        let now = core.now;
+        let now = sh.now;
         let admin = self.admin;
-        let inserted = core.sockets.insert_with(|token| {
+        let registry = sh.registry;
+        let inserted = sh.sockets.insert_with(|token| {
             let mut conn = InboundConn::new(stream, now);
             conn.peer = Some(peer.ip());
             conn.admin = admin;
@@ -233,17 +235,12 @@ impl Door {
         match inserted {
             Ok(token) => {
                 if !admin {
-                    core.app.counters.inbound_accepted += 1;
-                    core.app.counters.inbound_open = core.sockets.inbound_count();
+                    counters.inbound_accepted += 1;
                 }
-                if let Some(conn) = core.sockets.inbound_mut(token) {
+                if let Some(conn) = sh.sockets.inbound_mut(token) {
                     let deadline = now.saturating_add(cfg.header_timeout_ms);
-                    rearm(
-                        &mut core.timers,
-                        &mut conn.timer,
-                        deadline,
-                        TimerEvent::Socket(token),
-                    );
+                    conn.timer
+                        .rearm(sh.timers, deadline, TimerEvent::Inbound(token));
                     conn.deadline = Deadline::Head;
                 }
             }
@@ -251,36 +248,37 @@ impl Door {
         }
     }
 
-    /// An `AcceptRetry` timer fired: true when it was this door's and accepting may
+    /// Its `AcceptRetry` timer fired: true when it was the one armed last and accepting
+    /// may resume (call [`Door::on_ready`]).
+    pub fn on_retry_timer(&mut self, handle: TimerHandle) -> bool {
+        if self.retry_timer.claim(handle) && matches!(self.state, Accepting::BackOff { .. }) {
+            self.state = Accepting::Open;
+            return true;
+        }
+        false
+    }
+
+    /// Its `ShedCheck` timer fired: true when it was the one armed last and accepting may
     /// resume (call [`Door::on_ready`]).
-    pub fn on_timer(&mut self, handle: TimerHandle) -> bool {
-        if self.retry_timer == Some(handle) {
-            self.retry_timer = None;
-            if matches!(self.state, Accepting::BackOff { .. }) {
-                self.state = Accepting::Open;
-                return true;
-            }
-        } else if self.shed_timer == Some(handle) {
-            self.shed_timer = None;
-            if self.state == Accepting::Full {
-                self.state = Accepting::Open;
-                return true;
-            }
+    pub fn on_shed_timer(&mut self, handle: TimerHandle) -> bool {
+        if self.shed_timer.claim(handle) && self.state == Accepting::Full {
+            self.state = Accepting::Open;
+            return true;
         }
         false
     }
 
     /// One of its connections closed: true when accepting may resume.
-    pub fn on_slot_freed(&mut self, core: &mut Core) -> bool {
+    pub fn on_slot_freed(&mut self, sh: &mut Shell<'_>) -> bool {
         match self.state {
             Accepting::Open => false,
             Accepting::Full => {
-                disarm(&mut core.timers, &mut self.shed_timer);
+                self.shed_timer.disarm(sh.timers);
                 self.state = Accepting::Open;
                 true
             }
-            Accepting::BackOff { resume_at } if self.open(core) <= resume_at => {
-                disarm(&mut core.timers, &mut self.retry_timer);
+            Accepting::BackOff { resume_at } if self.open(sh.sockets) <= resume_at => {
+                self.retry_timer.disarm(sh.timers);
                 self.state = Accepting::Open;
                 true
             }
@@ -290,9 +288,9 @@ impl Door {
 
     /// One of its connections turned idle (it can be displaced now): true when
     /// accepting may resume.
-    pub fn on_turned_idle(&mut self, core: &mut Core) -> bool {
+    pub fn on_turned_idle(&mut self, sh: &mut Shell<'_>) -> bool {
         if self.state == Accepting::Full {
-            disarm(&mut core.timers, &mut self.shed_timer);
+            self.shed_timer.disarm(sh.timers);
             self.state = Accepting::Open;
             return true;
         }
@@ -302,11 +300,10 @@ impl Door {
 
 /// Closes an inbound connection (dropping it closes the fd); returns whether it came
 /// through the admin listener, or `None` for a stale token.
-pub fn close_inbound(core: &mut Core, token: Token) -> Option<bool> {
-    let Some(Socket::Inbound(mut conn)) = core.sockets.remove(token) else {
+pub fn close_inbound(sh: &mut Shell<'_>, token: Token) -> Option<bool> {
+    let Some(Socket::Inbound(mut conn)) = sh.sockets.remove(token) else {
         return None;
     };
-    disarm(&mut core.timers, &mut conn.timer);
-    core.app.counters.inbound_open = core.sockets.inbound_count();
+    conn.timer.disarm(sh.timers);
     Some(conn.admin)
 }

@@ -35,7 +35,10 @@ mod tests {
         let ctx = RouteContext {
             app: &app,
             now_ms: NOW,
-            open_fds: 10,
+            gauges: crate::metrics::LoopGauges {
+                open_fds: 10,
+                ..Default::default()
+            },
             static_dir: None,
             pairing: None,
         };

@@ -13,7 +13,7 @@ use super::admission::Activity;
 use super::router::{Body, Reply, RouteInput};
 use crate::http1::encode::{encode_not_modified, encode_response_head};
 use crate::http1::request::{parse_request, Method, RequestError, RequestLimits};
-use crate::timer::TimerHandle;
+use crate::timer::TimerSlot;
 use mio::net::TcpStream;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
@@ -97,7 +97,7 @@ pub struct InboundConn {
     more_input: bool,
     /// Requests the current `drive` call may still answer.
     budget: usize,
-    pub timer: Option<TimerHandle>,
+    pub timer: TimerSlot,
     pub deadline: Deadline,
     /// The client's address, when known (handed to the handler with each request).
     pub peer: Option<std::net::IpAddr>,
@@ -136,7 +136,7 @@ impl InboundConn {
             served: 0,
             more_input: false,
             budget: REQUESTS_PER_DRIVE,
-            timer: None,
+            timer: TimerSlot::default(),
             deadline: Deadline::Head,
             peer: None,
             admin: false,

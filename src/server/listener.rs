@@ -8,11 +8,12 @@ use super::admin::route_admin;
 use super::admission::Policy;
 use super::conn::{Deadline, Drive, DriveInput};
 use super::router::{route, RouteContext};
+use crate::app::AppState;
 use crate::fd_budget::try_open_fds;
 use crate::http1::date::DateCache;
 use crate::http1::request::RequestLimits;
-use crate::reactor::core::{rearm, Core, TimerEvent};
-use crate::reactor::sockets::{Socket, ADMIN_LISTENER, LISTENER};
+use crate::metrics::LoopGauges;
+use crate::shell::{Listener, Shell, Socket, TimerEvent, ADMIN_LISTENER, LISTENER};
 use crate::timer::TimerHandle;
 use mio::net::TcpListener;
 use mio::{Registry, Token};
@@ -138,46 +139,66 @@ impl Server {
         }
     }
 
-    /// The public listener is readable.
-    pub fn on_accept_ready(&mut self, core: &mut Core, registry: &Registry) {
+    /// A listener is readable.
+    pub fn on_accept_ready(&mut self, sh: &mut Shell<'_>, app: &mut AppState, which: Listener) {
         let cfg = self.cfg.accept();
-        self.public.on_ready(core, registry, &cfg);
-    }
-
-    /// The admin listener is readable.
-    pub fn on_admin_ready(&mut self, core: &mut Core, registry: &Registry) {
-        let cfg = self.cfg.accept();
-        if let Some(door) = self.admin.as_mut() {
-            door.on_ready(core, registry, &cfg);
+        if let Some(door) = self.door(which == Listener::Admin) {
+            door.on_ready(sh, &mut app.counters, &cfg);
         }
     }
 
-    /// An `AcceptRetry` timer fired (an EMFILE back-off ended, or a connection became a
-    /// candidate for displacement while a listener was full).
-    pub fn on_accept_retry(&mut self, core: &mut Core, registry: &Registry, handle: TimerHandle) {
+    /// A listener's EMFILE/ENFILE back-off timer fired.
+    pub fn on_accept_retry(
+        &mut self,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
+        which: Listener,
+        handle: TimerHandle,
+    ) {
         let cfg = self.cfg.accept();
-        for door in std::iter::once(&mut self.public).chain(self.admin.as_mut()) {
-            if door.on_timer(handle) {
-                door.on_ready(core, registry, &cfg);
+        if let Some(door) = self.door(which == Listener::Admin) {
+            if door.on_retry_timer(handle) {
+                door.on_ready(sh, &mut app.counters, &cfg);
+            }
+        }
+    }
+
+    /// A listener at its cap reached the time its next connection can be displaced.
+    pub fn on_shed_check(
+        &mut self,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
+        which: Listener,
+        handle: TimerHandle,
+    ) {
+        let cfg = self.cfg.accept();
+        if let Some(door) = self.door(which == Listener::Admin) {
+            if door.on_shed_timer(handle) {
+                door.on_ready(sh, &mut app.counters, &cfg);
             }
         }
     }
 
     /// A readiness event for an inbound connection.
-    pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
-        let now = core.now;
-        let open_fds = self.open_fds(now);
-        let now_ms = core.wall_ms();
+    pub fn on_event(&mut self, sh: &mut Shell<'_>, app: &mut AppState, token: Token) {
+        let now = sh.now;
+        let counts = sh.sockets.counts();
+        let gauges = LoopGauges {
+            open_fds: self.open_fds(now),
+            inbound_open: counts.inbound,
+            upstream_sockets_open: counts.upstream,
+        };
+        let now_ms = sh.wall_ms;
         let date = self.date.get(u64::try_from(now_ms / 1000).unwrap_or(0));
         let site = self.cfg.static_dir.as_ref().map(|s| s.site());
         let ctx = RouteContext {
-            app: &core.app,
+            app,
             now_ms,
-            open_fds,
+            gauges,
             static_dir: site.as_deref(),
             pairing: Some(&self.pairing),
         };
-        let Some(Socket::Inbound(conn)) = core.sockets.get_mut(token) else {
+        let Some(Socket::Inbound(conn)) = sh.sockets.get_mut(token) else {
             return;
         };
         let admin = conn.admin;
@@ -198,8 +219,8 @@ impl Server {
         let served = conn.served - served_before;
         match outcome {
             Drive::Close => {
-                core.app.counters.requests_served += served;
-                self.close(core, registry, token);
+                app.counters.requests_served += served;
+                self.close(sh, app, token);
             }
             Drive::Keep(kind, since) => {
                 let timeout = match kind {
@@ -214,27 +235,23 @@ impl Server {
                 let became_idle = (kind == Deadline::Idle && conn.served > 0) || conn.lingering();
                 let deadline = since.saturating_add(timeout);
                 if conn.deadline != kind
-                    || conn.timer.is_none()
+                    || !conn.timer.is_armed()
                     || served > 0
                     || kind == Deadline::Write
                 {
                     conn.deadline = kind;
-                    rearm(
-                        &mut core.timers,
-                        &mut conn.timer,
-                        deadline,
-                        TimerEvent::Socket(token),
-                    );
+                    conn.timer
+                        .rearm(sh.timers, deadline, TimerEvent::Inbound(token));
                 }
-                core.app.counters.requests_served += served;
+                app.counters.requests_served += served;
                 if conn.wants_more() {
                     self.ready.push_back(token);
                 }
                 if became_idle {
                     let cfg = self.cfg.accept();
                     if let Some(door) = self.door(admin) {
-                        if door.on_turned_idle(core) {
-                            door.on_ready(core, registry, &cfg);
+                        if door.on_turned_idle(sh) {
+                            door.on_ready(sh, &mut app.counters, &cfg);
                         }
                     }
                 }
@@ -248,27 +265,27 @@ impl Server {
     }
 
     /// Drives once each connection that yielded at its read budget.
-    pub fn run_ready(&mut self, core: &mut Core, registry: &Registry) {
+    pub fn run_ready(&mut self, sh: &mut Shell<'_>, app: &mut AppState) {
         for _ in 0..self.ready.len() {
             let Some(token) = self.ready.pop_front() else {
                 break;
             };
-            self.on_event(core, registry, token);
+            self.on_event(sh, app, token);
         }
     }
 
     /// A deadline of an inbound connection fired: close it.
     pub fn on_deadline(
         &mut self,
-        core: &mut Core,
-        registry: &Registry,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
         token: Token,
         handle: TimerHandle,
     ) {
-        if !core.sockets.claim_deadline(token, handle) {
+        if !sh.sockets.claim_deadline(token, handle) {
             return;
         }
-        let Some(conn) = core.sockets.inbound_mut(token) else {
+        let Some(conn) = sh.sockets.inbound_mut(token) else {
             return;
         };
         if conn.lingering() {
@@ -277,30 +294,30 @@ impl Server {
         } else {
             tracing::debug!(deadline = ?conn.deadline, "closing an inbound connection at its deadline");
             if !conn.admin {
-                core.app.counters.inbound_timed_out += 1;
+                app.counters.inbound_timed_out += 1;
             }
         }
-        self.close(core, registry, token);
+        self.close(sh, app, token);
     }
 
     /// Closes a connection; its listener resumes accepting if it was full.
-    fn close(&mut self, core: &mut Core, registry: &Registry, token: Token) {
-        let Some(admin) = close_inbound(core, token) else {
+    fn close(&mut self, sh: &mut Shell<'_>, app: &mut AppState, token: Token) {
+        let Some(admin) = close_inbound(sh, token) else {
             return;
         };
         let cfg = self.cfg.accept();
         if let Some(door) = self.door(admin) {
-            if door.on_slot_freed(core) {
-                door.on_ready(core, registry, &cfg);
+            if door.on_slot_freed(sh) {
+                door.on_ready(sh, &mut app.counters, &cfg);
             }
         }
     }
 
     /// Closes every inbound connection (shutdown).
-    pub fn close_all(&mut self, core: &mut Core) {
-        let tokens: Vec<Token> = core.sockets.inbound_tokens().map(|(t, _)| t).collect();
+    pub fn close_all(&mut self, sh: &mut Shell<'_>) {
+        let tokens: Vec<Token> = sh.sockets.inbound().map(|(t, _)| t).collect();
         for token in tokens {
-            close_inbound(core, token);
+            close_inbound(sh, token);
         }
     }
 }

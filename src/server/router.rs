@@ -139,8 +139,8 @@ pub struct RouteContext<'a> {
     pub app: &'a AppState,
     /// Wall-clock ms since the Unix epoch.
     pub now_ms: i64,
-    /// Open fds of the process now.
-    pub open_fds: usize,
+    /// The loop's gauges now (open fds, sockets).
+    pub gauges: metrics::LoopGauges,
     /// The `--static-dir` files as loaded (None: the built-in dashboard).
     pub static_dir: Option<&'a static_files::StaticSite>,
     /// Pairs each client's block and state across an advance (None: no pairing).
@@ -175,7 +175,7 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
         }
         "/metrics" => {
             let mut out = Vec::with_capacity(8192 + 2048 * app.upstreams.len());
-            metrics::render_metrics(app, ctx.now_ms, ctx.open_fds, &mut out);
+            metrics::render_metrics(app, &ctx.gauges, ctx.now_ms, &mut out);
             Reply {
                 status: 200,
                 content_type: metrics::CONTENT_TYPE,
@@ -184,7 +184,7 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
             }
         }
         "/healthz" => {
-            let mut reply = match health_check(app, ctx.now_ms, ctx.open_fds) {
+            let mut reply = match health_check(app, ctx.now_ms, &ctx.gauges) {
                 Ok(()) => Reply::text(200, b"ok\n"),
                 Err(problem) => Reply::text(503, problem.body()),
             };
@@ -241,9 +241,13 @@ impl HealthProblem {
 /// The `/healthz` verdict: `ok` while the last agreement is fresh and the fd budget is
 /// fine (a transient split does not flap health); once it is not fresh, what the last
 /// round saw: nobody answered, answers without a majority, or else stale data.
-pub fn health_check(app: &AppState, now_ms: i64, open_fds: usize) -> Result<(), HealthProblem> {
+pub fn health_check(
+    app: &AppState,
+    now_ms: i64,
+    gauges: &metrics::LoopGauges,
+) -> Result<(), HealthProblem> {
     if app.agreed.is_some() && !app.is_stale(now_ms) {
-        if app.fd_pressure(open_fds) {
+        if app.fd_pressure(gauges.open_fds, gauges.inbound_open) {
             Err(HealthProblem::FdPressure)
         } else {
             Ok(())

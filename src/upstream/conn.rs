@@ -7,7 +7,7 @@
 use crate::app::UpstreamErrorKind;
 use crate::http1::response::{ReadProgress, Response, ResponseLimits, ResponseReader};
 use crate::lean::lstar::{LayoutError, StateHasher, StateRoots};
-use crate::timer::TimerHandle;
+use crate::timer::TimerSlot;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
@@ -84,7 +84,7 @@ pub struct UpstreamConn {
     /// stale keep-alive connection).
     pub reused: bool,
     /// Its one armed deadline.
-    pub timer: Option<TimerHandle>,
+    pub timer: TimerSlot,
     /// Monotonic ms at which the connect phase times out.
     pub connect_deadline: u64,
 }
@@ -111,7 +111,7 @@ impl UpstreamConn {
             body_len: 0,
             yielded: false,
             reused: false,
-            timer: None,
+            timer: TimerSlot::default(),
             connect_deadline,
         })
     }

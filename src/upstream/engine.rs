@@ -11,14 +11,13 @@ use super::conn::{
 use super::names::Names;
 use super::poll::request_limits;
 use super::schedule::{Action, Now, Reply, Request, Scheduler, SchedulerConfig};
-use crate::app::UpstreamErrorKind;
+use crate::app::{AppState, UpstreamErrorKind};
 use crate::config::UpstreamSpec;
 use crate::http1::encode::encode_get;
-use crate::reactor::core::{disarm, rearm, Core, TimerEvent};
-use crate::reactor::sockets::Socket;
-use crate::timer::TimerHandle;
+use crate::shell::{Shell, Socket, TimerEvent};
+use crate::timer::{TimerHandle, TimerSlot};
+use mio::Token;
 use mio::Waker;
-use mio::{Registry, Token};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -54,7 +53,7 @@ pub struct Engine {
     in_flight: Vec<Option<InFlight>>,
     /// Upstreams whose idle keep-alive socket may be closed to make room (oldest first).
     pub(super) idle: VecDeque<usize>,
-    tick_timer: Option<TimerHandle>,
+    tick_timer: TimerSlot,
     names: Names,
     scratch: Vec<u8>,
     /// Sockets that yielded at the read budget and are driven again next iteration.
@@ -64,9 +63,14 @@ pub struct Engine {
 impl Engine {
     /// Takes IP literals as addresses, sends names to the resolver thread (never blocks)
     /// and arms the first round.
-    pub fn new(cfg: EngineConfig, core: &mut Core, waker: Arc<Waker>) -> Self {
-        let n = core.app.upstreams.len();
-        let now = now_of(core);
+    pub fn new(
+        cfg: EngineConfig,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
+        waker: Arc<Waker>,
+    ) -> Self {
+        let n = app.upstreams.len();
+        let now = now_of(sh);
         let scheduler = Scheduler::new(
             SchedulerConfig {
                 poll_ms: cfg.poll_ms,
@@ -82,28 +86,25 @@ impl Engine {
             conns: vec![None; n],
             in_flight: vec![None; n],
             idle: VecDeque::new(),
-            tick_timer: None,
+            tick_timer: TimerSlot::default(),
             names: Names::new(waker),
             scratch: vec![0; 64 * 1024],
             ready: Vec::new(),
         };
-        engine.names.resolve_missing(&mut core.app);
+        engine.names.resolve_missing(app);
         // A new scheduler asks for its first tick only.
         for action in engine.scheduler.take_actions() {
             if let Action::ArmTick { at } = action {
-                rearm(
-                    &mut core.timers,
-                    &mut engine.tick_timer,
-                    at,
-                    TimerEvent::RoundTick,
-                );
+                engine
+                    .tick_timer
+                    .rearm(sh.timers, at, TimerEvent::RoundTick);
             }
         }
         engine
     }
 
     /// Performs the scheduler's actions (and those they lead to).
-    fn perform(&mut self, core: &mut Core, registry: &Registry) {
+    fn perform(&mut self, sh: &mut Shell<'_>, app: &mut AppState) {
         loop {
             let actions = self.scheduler.take_actions();
             if actions.is_empty() {
@@ -111,67 +112,70 @@ impl Engine {
             }
             for action in actions {
                 match action {
-                    Action::Send { upstream, request } => {
-                        self.send(core, registry, upstream, request)
+                    Action::Send { upstream, request } => self.send(sh, app, upstream, request),
+                    Action::ArmTick { at } => {
+                        self.tick_timer.rearm(sh.timers, at, TimerEvent::RoundTick)
                     }
-                    Action::ArmTick { at } => rearm(
-                        &mut core.timers,
-                        &mut self.tick_timer,
-                        at,
-                        TimerEvent::RoundTick,
-                    ),
-                    Action::Remap { kept } => self.remap(core, &kept),
+                    Action::Remap { kept } => self.remap(sh, app, &kept),
                 }
             }
         }
     }
 
     /// The round timer fired.
-    pub fn on_tick(&mut self, core: &mut Core, registry: &Registry) {
-        self.tick_timer = None;
-        let now = now_of(core);
-        self.scheduler.on_tick(&mut core.app, now);
-        self.perform(core, registry);
+    pub fn on_tick(&mut self, sh: &mut Shell<'_>, app: &mut AppState, handle: TimerHandle) {
+        if !self.tick_timer.claim(handle) {
+            return;
+        }
+        let now = now_of(sh);
+        self.scheduler.on_tick(app, now);
+        self.perform(sh, app);
     }
 
     /// Replaces the upstream set (SIGHUP) once nothing is in flight.
-    pub fn reload(&mut self, core: &mut Core, registry: &Registry, specs: Vec<UpstreamSpec>) {
-        let now = now_of(core);
-        self.scheduler.reload(&mut core.app, specs, now);
-        self.perform(core, registry);
+    pub fn reload(&mut self, sh: &mut Shell<'_>, app: &mut AppState, specs: Vec<UpstreamSpec>) {
+        let now = now_of(sh);
+        self.scheduler.reload(app, specs, now);
+        self.perform(sh, app);
     }
 
-    fn fail(&mut self, core: &mut Core, u: usize, kind: UpstreamErrorKind, detail: &str) {
+    fn fail(
+        &mut self,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
+        u: usize,
+        kind: UpstreamErrorKind,
+        detail: &str,
+    ) {
         self.in_flight[u] = None;
-        let now = now_of(core);
-        self.scheduler
-            .on_failure(&mut core.app, u, kind, detail, now);
+        let now = now_of(sh);
+        self.scheduler.on_failure(app, u, kind, detail, now);
         if matches!(
             kind,
             UpstreamErrorKind::ConnectRefused | UpstreamErrorKind::ConnectTimeout
         ) {
             // A name may point elsewhere now: look it up again, off the loop.
-            if let Some(record) = core.app.upstreams.get(u) {
+            if let Some(record) = app.upstreams.get(u) {
                 self.names.resolve_again(&record.spec.target);
             }
         }
     }
 
     /// Sends `request` to `u` on its socket, opening one if needed.
-    fn send(&mut self, core: &mut Core, registry: &Registry, u: usize, request: Request) {
-        let deadline = core.now.saturating_add(self.cfg.timeout_ms);
+    fn send(&mut self, sh: &mut Shell<'_>, app: &mut AppState, u: usize, request: Request) {
+        let deadline = sh.now.saturating_add(self.cfg.timeout_ms);
         self.in_flight[u] = Some(InFlight {
             request,
             deadline,
             retried: false,
         });
-        self.start(core, registry, u);
+        self.start(sh, app, u);
     }
 
     /// Starts (or restarts, after a stale keep-alive connection) `u`'s request. A failure
     /// to start is reported to the scheduler; the caller then performs its actions (so
     /// that a first round of many unresolved names loops instead of recursing).
-    fn start(&mut self, core: &mut Core, registry: &Registry, u: usize) {
+    fn start(&mut self, sh: &mut Shell<'_>, app: &mut AppState, u: usize) {
         let Some(job) = self.in_flight[u] else {
             return;
         };
@@ -180,16 +184,16 @@ impl Engine {
                 self.idle.retain(|&v| v != u);
                 token
             }
-            None => match self.open_conn(core, registry, u) {
+            None => match self.open_conn(sh, app, u) {
                 Ok(token) => token,
                 Err((kind, detail)) => {
                     // Reported to the scheduler; the caller performs what follows.
-                    self.fail(core, u, kind, &detail);
+                    self.fail(sh, app, u, kind, &detail);
                     return;
                 }
             },
         };
-        let spec = &core.app.upstreams[u].spec;
+        let spec = &app.upstreams[u].spec;
         let target = format!("{}{}", spec.target.prefix, job.request.path());
         let bytes = encode_get(&target, &spec.target.host_header(), job.request.accept());
         let limits = request_limits(job.request, self.cfg.max_state_bytes);
@@ -197,11 +201,11 @@ impl Engine {
             keep: job.request.keeps_body(),
             hash_state: job.request.hashes_state(),
         };
-        let Some(conn) = core.sockets.upstream_mut(token) else {
+        let Some(conn) = sh.sockets.upstream_mut(token) else {
             // Unreachable by construction; never leave a request hanging.
             debug_assert!(false, "upstream socket vanished");
             self.conns[u] = None;
-            self.fail(core, u, UpstreamErrorKind::Io, "socket vanished");
+            self.fail(sh, app, u, UpstreamErrorKind::Io, "socket vanished");
             return;
         };
         conn.begin_request(bytes, limits, mode);
@@ -210,36 +214,30 @@ impl Engine {
         } else {
             job.deadline
         };
-        rearm(
-            &mut core.timers,
-            &mut conn.timer,
-            deadline,
-            TimerEvent::Socket(token),
-        );
-        core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
-        self.on_event(core, registry, token);
+        conn.timer
+            .rearm(sh.timers, deadline, TimerEvent::Upstream(token));
+        self.on_event(sh, app, token);
     }
 
     fn open_conn(
         &mut self,
-        core: &mut Core,
-        registry: &Registry,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
         u: usize,
     ) -> Result<Token, (UpstreamErrorKind, String)> {
-        let Some(addr) = core.app.upstreams[u].addr else {
-            let detail = self
-                .names
-                .why_unresolved(&core.app.upstreams[u].spec.target);
-            self.names.resolve_missing(&mut core.app);
+        let Some(addr) = app.upstreams[u].addr else {
+            let detail = self.names.why_unresolved(&app.upstreams[u].spec.target);
+            self.names.resolve_missing(app);
             return Err((UpstreamErrorKind::NameNotResolved, detail));
         };
-        if core.sockets.upstream_count() >= self.cfg.pool {
+        if sh.sockets.upstream_count() >= self.cfg.pool {
             if let Some(victim) = self.idle.pop_front() {
-                self.close_conn(core, victim);
+                self.close_conn(sh, victim);
             }
         }
-        let connect_deadline = core.now.saturating_add(self.cfg.connect_timeout_ms);
-        let token = core
+        let connect_deadline = sh.now.saturating_add(self.cfg.connect_timeout_ms);
+        let registry = sh.registry;
+        let token = sh
             .sockets
             .insert_with(|token| {
                 UpstreamConn::connect(addr, u, registry, token, connect_deadline)
@@ -252,20 +250,19 @@ impl Engine {
                 )
             })?;
         self.conns[u] = Some(token);
-        core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
         Ok(token)
     }
 
-    pub(super) fn close_conn(&mut self, core: &mut Core, u: usize) {
+    pub(super) fn close_conn(&mut self, sh: &mut Shell<'_>, u: usize) {
         if let Some(token) = self.conns[u].take() {
-            close_socket(core, token);
+            close_socket(sh, token);
         }
         self.idle.retain(|&v| v != u);
     }
 
     /// A readiness event (or a direct nudge) for an upstream socket.
-    pub fn on_event(&mut self, core: &mut Core, registry: &Registry, token: Token) {
-        let Some(conn) = core.sockets.upstream_mut(token) else {
+    pub fn on_event(&mut self, sh: &mut Shell<'_>, app: &mut AppState, token: Token) {
+        let Some(conn) = sh.sockets.upstream_mut(token) else {
             return;
         };
         let u = conn.upstream;
@@ -273,12 +270,8 @@ impl Engine {
         let outcome = conn.drive(&mut self.scratch);
         if was_connecting && !matches!(conn.phase, ConnPhase::Connecting | ConnPhase::Idle) {
             if let Some(job) = &self.in_flight[u] {
-                rearm(
-                    &mut core.timers,
-                    &mut conn.timer,
-                    job.deadline,
-                    TimerEvent::Socket(token),
-                );
+                conn.timer
+                    .rearm(sh.timers, job.deadline, TimerEvent::Upstream(token));
             }
         }
         match outcome {
@@ -287,11 +280,11 @@ impl Engine {
                     self.ready.push(token);
                 }
             }
-            ConnOutcome::IdleClosed => self.close_conn(core, u),
+            ConnOutcome::IdleClosed => self.close_conn(sh, u),
             ConnOutcome::Response(done) => {
-                disarm(&mut core.timers, &mut conn.timer);
+                conn.timer.disarm(sh.timers);
                 if !done.response.keep_alive {
-                    self.close_conn(core, u);
+                    self.close_conn(sh, u);
                 } else if !self.idle.contains(&u) {
                     self.idle.push_back(u);
                 }
@@ -308,16 +301,16 @@ impl Engine {
                     body_len,
                     state,
                 };
-                let now = now_of(core);
-                self.scheduler.on_reply(&mut core.app, u, reply, now);
-                self.perform(core, registry);
+                let now = now_of(sh);
+                self.scheduler.on_reply(app, u, reply, now);
+                self.perform(sh, app);
             }
             ConnOutcome::Failed {
                 kind,
                 detail,
                 retryable,
             } => {
-                self.close_conn(core, u);
+                self.close_conn(sh, u);
                 let retry = retryable && self.in_flight[u].is_some_and(|j| !j.retried);
                 if let (true, Some(job)) = (retry, self.in_flight[u].as_mut()) {
                     job.retried = true;
@@ -325,15 +318,14 @@ impl Engine {
                         upstream = u,
                         "stale keep-alive connection ({detail}); retrying once"
                     );
-                    self.start(core, registry, u);
-                    self.perform(core, registry);
+                    self.start(sh, app, u);
+                    self.perform(sh, app);
                 } else {
-                    self.fail(core, u, kind, &detail);
-                    self.perform(core, registry);
+                    self.fail(sh, app, u, kind, &detail);
+                    self.perform(sh, app);
                 }
             }
         }
-        core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
     }
 
     /// Whether a socket yielded at the read budget and waits to be driven again.
@@ -342,29 +334,29 @@ impl Engine {
     }
 
     /// Drives the sockets that yielded at the read budget (one budget each).
-    pub fn run_ready(&mut self, core: &mut Core, registry: &Registry) {
+    pub fn run_ready(&mut self, sh: &mut Shell<'_>, app: &mut AppState) {
         for token in std::mem::take(&mut self.ready) {
-            self.on_event(core, registry, token);
+            self.on_event(sh, app, token);
         }
     }
 
     /// A socket deadline fired.
     pub fn on_deadline(
         &mut self,
-        core: &mut Core,
-        registry: &Registry,
+        sh: &mut Shell<'_>,
+        app: &mut AppState,
         token: Token,
         handle: TimerHandle,
     ) {
-        if !core.sockets.claim_deadline(token, handle) {
+        if !sh.sockets.claim_deadline(token, handle) {
             return;
         }
-        let Some(conn) = core.sockets.upstream_mut(token) else {
+        let Some(conn) = sh.sockets.upstream_mut(token) else {
             return;
         };
         let u = conn.upstream;
         let connecting = conn.phase == ConnPhase::Connecting;
-        self.close_conn(core, u);
+        self.close_conn(sh, u);
         let (kind, detail) = if connecting {
             (
                 UpstreamErrorKind::ConnectTimeout,
@@ -376,37 +368,36 @@ impl Engine {
                 format!("no complete response within {} ms", self.cfg.timeout_ms),
             )
         };
-        self.fail(core, u, kind, &detail);
-        self.perform(core, registry);
-        core.app.counters.upstream_requests_in_flight = self.scheduler.in_flight();
+        self.fail(sh, app, u, kind, &detail);
+        self.perform(sh, app);
     }
 
     /// The resolver woke the loop. An upstream that got its first address is polled
     /// at once rather than at the next round.
-    pub fn on_resolved(&mut self, core: &mut Core, registry: &Registry) {
-        if self.names.on_answers(&mut core.app) > 0 {
-            let now = now_of(core);
+    pub fn on_resolved(&mut self, sh: &mut Shell<'_>, app: &mut AppState) {
+        if self.names.on_answers(app) > 0 {
+            let now = now_of(sh);
             self.scheduler.poll_soon(now);
-            self.perform(core, registry);
+            self.perform(sh, app);
         }
     }
 
     /// The upstream set was replaced: move sockets to their new indices, close those of
     /// removed upstreams, look up the new names (lookups are keyed by name, so one
     /// already pending is not queued again).
-    fn remap(&mut self, core: &mut Core, kept: &[Option<usize>]) {
+    fn remap(&mut self, sh: &mut Shell<'_>, app: &mut AppState, kept: &[Option<usize>]) {
         let mut old_conns = std::mem::take(&mut self.conns);
         let n = kept.len();
         self.conns = Vec::with_capacity(n);
         for (new_index, old) in kept.iter().enumerate() {
             let token = old.and_then(|o| old_conns.get_mut(o).and_then(Option::take));
-            if let Some(conn) = token.and_then(|t| core.sockets.upstream_mut(t)) {
+            if let Some(conn) = token.and_then(|t| sh.sockets.upstream_mut(t)) {
                 conn.upstream = new_index;
             }
             self.conns.push(token);
         }
         for token in old_conns.into_iter().flatten() {
-            close_socket(core, token);
+            close_socket(sh, token);
         }
         self.in_flight = vec![None; n];
         self.idle = (0..n).filter(|&u| self.conns[u].is_some()).collect();
@@ -417,30 +408,28 @@ impl Engine {
                 "more upstreams than the upstream socket pool sized at start-up: they take turns within each round; restart to resize the pool"
             );
         }
-        self.names.resolve_missing(&mut core.app);
-        core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
+        self.names.resolve_missing(app);
     }
 
     /// Closes every upstream socket (shutdown).
-    pub fn close_all(&mut self, core: &mut Core) {
+    pub fn close_all(&mut self, sh: &mut Shell<'_>) {
         for u in 0..self.conns.len() {
-            self.close_conn(core, u);
+            self.close_conn(sh, u);
         }
     }
 }
 
 /// The time of an input to the scheduler.
-fn now_of(core: &Core) -> Now {
+fn now_of(sh: &Shell<'_>) -> Now {
     Now {
-        mono: core.now,
-        wall: core.wall_ms(),
+        mono: sh.now,
+        wall: sh.wall_ms,
     }
 }
 
 /// Closes an upstream socket: disarms its deadline and drops it (closing the fd).
-pub(super) fn close_socket(core: &mut Core, token: Token) {
-    if let Some(Socket::Upstream(mut conn)) = core.sockets.remove(token) {
-        disarm(&mut core.timers, &mut conn.timer);
+pub(super) fn close_socket(sh: &mut Shell<'_>, token: Token) {
+    if let Some(Socket::Upstream(mut conn)) = sh.sockets.remove(token) {
+        conn.timer.disarm(sh.timers);
     }
-    core.app.counters.upstream_sockets_open = core.sockets.upstream_count();
 }

@@ -9,7 +9,10 @@ fn ctx(app: &AppState) -> RouteContext<'_> {
     RouteContext {
         app,
         now_ms: NOW,
-        open_fds: 10,
+        gauges: crate::metrics::LoopGauges {
+            open_fds: 10,
+            ..Default::default()
+        },
         static_dir: None,
         pairing: None,
     }
@@ -326,7 +329,10 @@ fn fork_choice_names_are_percent_decoded() {
 fn healthz_checks_in_order() {
     let body = |app: &AppState, fds: usize| {
         let c = RouteContext {
-            open_fds: fds,
+            gauges: crate::metrics::LoopGauges {
+                open_fds: fds,
+                ..Default::default()
+            },
             ..ctx(app)
         };
         let input = RouteInput {

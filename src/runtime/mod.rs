@@ -1,18 +1,23 @@
 //! Putting the process together: the fd budget, the static folder, the listener, the
-//! signalfd, the resolver, the engine and the server, handed to the reactor. Kept apart
-//! from `main` so integration tests and the simulator build the same thing.
+//! signalfd, the resolver, the engine and the server, built into the [`Leanpoint`]
+//! handler of a reactor. Kept apart from `main` so integration tests build the same
+//! thing.
+
+mod leanpoint;
+
+pub use leanpoint::Leanpoint;
 
 use crate::app::AppState;
 use crate::config::Config;
 use crate::fd_budget::{self, BudgetError};
 use crate::http1::request::RequestLimits;
-use crate::reactor::core::Core;
-use crate::reactor::signals::Signals;
-use crate::reactor::sockets::WAKER;
-use crate::reactor::Reactor;
+use crate::reactor::{Reactor, Signals};
+use crate::reload::Reloader;
 use crate::server::bind;
 use crate::server::listener::{Server, ServerConfig};
 use crate::server::static_files::{LoadError, StaticFiles};
+use crate::shell::{Shell, Sockets, WAKER};
+use crate::timer::Clock;
 use crate::upstream::{Engine, EngineConfig};
 use mio::{Poll, Waker};
 use std::net::SocketAddr;
@@ -54,7 +59,7 @@ impl RunError {
 }
 
 /// Builds the reactor for `config` (bound, not yet running).
-pub fn build(config: &Config) -> Result<Reactor, RunError> {
+pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
     let budget = fd_budget::establish(
         config.upstreams.len(),
         config.poll_concurrency,
@@ -89,55 +94,64 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             bind::listen(addr, ADMIN_BACKLOG).map_err(|source| RunError::Bind { addr, source })
         })
         .transpose()?;
-    let app = AppState::new(
+    let mut app = AppState::new(
         config.upstreams.clone(),
         config.stale_ms,
         config.history_len,
         budget,
         config.fd_pressure_percent,
     );
-    let mut core = Core::new(app);
-    let engine = Engine::new(
-        EngineConfig {
-            poll_ms: config.poll_ms,
-            timeout_ms: config.timeout_ms,
-            connect_timeout_ms: config.connect_timeout_ms,
-            max_state_bytes: config.max_state_bytes,
-            pool: budget.upstream_pool,
-            split_retry_ms: config.split_retry_ms,
-        },
-        &mut core,
-        waker.clone(),
-    );
-    let mut server = Server::new(
-        listener,
-        ServerConfig {
-            limits: RequestLimits::default(),
-            header_timeout_ms: config.header_timeout_ms,
-            idle_timeout_ms: config.idle_timeout_ms,
-            write_timeout_ms: config.write_timeout_ms,
-            head_grace_ms: config.head_grace_ms,
-            static_dir: static_dir.clone(),
-            pool: budget.inbound_pool,
-            admin_pool: fd_budget::ADMIN_POOL,
-            fd_limit: budget.limit,
-        },
-        poll.registry(),
-    )?;
-    if let Some(admin) = admin {
-        server.add_admin(admin, poll.registry())?;
-    }
-    let reload = crate::reload::hook(config, static_dir);
-    Ok(Reactor::new(
-        poll, core, engine, server, signals, waker, reload,
-    )?)
+    let engine_cfg = EngineConfig {
+        poll_ms: config.poll_ms,
+        timeout_ms: config.timeout_ms,
+        connect_timeout_ms: config.connect_timeout_ms,
+        max_state_bytes: config.max_state_bytes,
+        pool: budget.upstream_pool,
+        split_retry_ms: config.split_retry_ms,
+    };
+    let server_cfg = ServerConfig {
+        limits: RequestLimits::default(),
+        header_timeout_ms: config.header_timeout_ms,
+        idle_timeout_ms: config.idle_timeout_ms,
+        write_timeout_ms: config.write_timeout_ms,
+        head_grace_ms: config.head_grace_ms,
+        static_dir: static_dir.clone(),
+        pool: budget.inbound_pool,
+        admin_pool: fd_budget::ADMIN_POOL,
+        fd_limit: budget.limit,
+    };
+    let reloader = Reloader::new(config, static_dir);
+    let reactor = Reactor::new(poll, Clock::new(), signals, |cx| {
+        let mut server = Server::new(listener, server_cfg, cx.registry)?;
+        if let Some(admin) = admin {
+            server.add_admin(admin, cx.registry)?;
+        }
+        let mut sockets = Sockets::default();
+        let mut sh = Shell {
+            registry: cx.registry,
+            timers: cx.timers,
+            sockets: &mut sockets,
+            now: cx.now,
+            wall_ms: cx.wall_ms,
+        };
+        let engine = Engine::new(engine_cfg, &mut sh, &mut app, waker.clone());
+        Ok(Leanpoint {
+            app,
+            sockets,
+            server,
+            engine,
+            reloader,
+            _waker: waker,
+        })
+    })?;
+    Ok(reactor)
 }
 
 /// Builds and runs until SIGTERM/SIGINT.
 pub fn run(config: Config) -> Result<(), RunError> {
     let mut reactor = build(&config)?;
-    let local = reactor.server.local_addr()?;
-    match reactor.server.admin_addr().transpose()? {
+    let local = reactor.handler.server.local_addr()?;
+    match reactor.handler.server.admin_addr().transpose()? {
         Some(admin) => tracing::info!(
             %local,
             %admin,
