@@ -4,6 +4,8 @@
 //! rendering) live apart from the socket shells so they can be unit-tested, fuzzed and
 //! benched without I/O. See `docs/architecture.md`.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod config;
 pub mod consensus;

@@ -1,6 +1,9 @@
 //! The `leanpoint` binary: parse the configuration, compute the fd budget, bind, build
 //! the loop and run it until SIGTERM/SIGINT.
 
+// The library forbids `unsafe`; the binary has one call, allowed by name below.
+#![deny(unsafe_code)]
+
 use leanpoint::config::{parse_command_line, usage, Command, Config, LogFormat};
 use leanpoint::runtime;
 use std::process::ExitCode;
@@ -69,6 +72,7 @@ fn init_logging(config: &Config) {
 /// upstreams and a 16 MiB state: 67 MiB between rounds; 19 MiB with a fixed threshold,
 /// no CPU cost). A fixed 128 KiB threshold sends them to mmap and back to the kernel.
 /// An operator's own `MALLOC_MMAP_THRESHOLD_` wins.
+#[allow(unsafe_code)]
 fn return_large_buffers_to_the_kernel() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {

@@ -1,6 +1,8 @@
 //! The `lean-devnet` binary: simulated lean nodes for leanpoint (see `leanpoint::devnet`).
 //! Exit codes: 0 after `--help` or on SIGTERM/SIGINT, 2 for a bad flag, 1 otherwise.
 
+#![forbid(unsafe_code)]
+
 use leanpoint::devnet::{parse_args, run, usage, Parsed};
 use std::process::ExitCode;
 
