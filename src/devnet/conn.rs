@@ -18,14 +18,13 @@ pub const HEAD_TIMEOUT_MS: u64 = 10_000;
 pub const IDLE_TIMEOUT_MS: u64 = 60_000;
 pub const WRITE_TIMEOUT_MS: u64 = 30_000;
 
-/// How long the deadline `kind` the shell asks for lasts on `conn`.
-pub fn http_timeout(conn: &InboundConn, kind: Deadline) -> u64 {
+/// How long the deadline `kind` lasts.
+pub fn http_timeout(kind: Deadline) -> u64 {
     match kind {
         Deadline::Head => HEAD_TIMEOUT_MS,
-        Deadline::Idle if conn.served == 0 => HEAD_TIMEOUT_MS,
         Deadline::Idle => IDLE_TIMEOUT_MS,
-        Deadline::Write if conn.lingering() => LINGER_MS,
         Deadline::Write => WRITE_TIMEOUT_MS,
+        Deadline::Linger => LINGER_MS,
     }
 }
 

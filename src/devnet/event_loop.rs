@@ -293,7 +293,7 @@ impl Devnet {
         match drive {
             Drive::Close => self.close(cx, token),
             Drive::Keep(kind, since) => {
-                let at = since + http_timeout(conn, kind);
+                let at = since + http_timeout(kind);
                 if conn.wants_more() {
                     self.ready.push_back(token);
                 }

@@ -3,11 +3,18 @@
 //! replies in order (shared bodies by reference, never copied), and write them as the
 //! socket allows. Deadlines are chosen here and armed by the server.
 //!
+//! Its lifecycle is one [`Phase`] (`conn/phase.rs`): awaiting a head, answering, idle,
+//! lingering, each arming one [`Deadline`].
+//!
 //! A connection that must close after its last reply (an error, `Connection: close`,
 //! HTTP/1.0) does a lingering close: once the reply is written it shuts its write side
 //! (FIN) and discards what the peer still sends until the peer closes, a byte cap, or a
 //! deadline. Closing with unread bytes would make the kernel send a reset, and a reset
 //! can destroy the reply before the peer reads it (a 431 to a 100 KB head, say).
+
+mod phase;
+
+pub use phase::{Deadline, Phase};
 
 use super::admission::Activity;
 use super::router::{Body, Reply, RouteInput};
@@ -30,19 +37,6 @@ pub const REQUESTS_PER_DRIVE: usize = 64;
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 /// Most bytes discarded by a lingering close before closing anyway.
 pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
-
-/// Which deadline is armed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deadline {
-    /// Waiting for (the rest of) a request head. For the first request it counts from
-    /// the accept, so a peer cannot stretch it by waiting before its first byte.
-    Head,
-    /// Keep-alive, nothing pending (before the first request: counts as `Head`).
-    Idle,
-    /// Output queued and not progressing; also the lingering close (see
-    /// [`InboundConn::lingering`]), counted from its start.
-    Write,
-}
 
 enum Chunk {
     Bytes(Vec<u8>),
@@ -76,21 +70,12 @@ pub struct InboundConn {
     front_pos: usize,
     out_bytes: usize,
     read_closed: bool,
+    /// The connection closes once its queued replies are written (lingering first).
     close_after_write: bool,
-    /// Monotonic ms the current request head started arriving.
-    head_started: Option<u64>,
-    /// Monotonic ms of the last write progress (or when output was queued).
-    last_write: u64,
-    /// Monotonic ms of the accept.
-    created: u64,
-    /// Monotonic ms the lingering close began, once it has.
-    linger_since: Option<u64>,
+    /// Where it is in its lifecycle, and so which deadline is due when.
+    phase: Phase,
     /// Bytes discarded while lingering.
     discarded: usize,
-    /// Monotonic ms it last became idle (for shedding the oldest idle connection).
-    pub idle_since: u64,
-    /// Monotonic ms its output queue last went from empty to non-empty (None: empty).
-    writing_since: Option<u64>,
     /// Requests answered on it.
     pub served: u64,
     /// The last `drive` stopped at its read budget with input possibly left.
@@ -98,6 +83,7 @@ pub struct InboundConn {
     /// Requests the current `drive` call may still answer.
     budget: usize,
     pub timer: TimerSlot,
+    /// The deadline `timer` was armed for.
     pub deadline: Deadline,
     /// The client's address, when known (handed to the handler with each request).
     pub peer: Option<std::net::IpAddr>,
@@ -126,13 +112,8 @@ impl InboundConn {
             out_bytes: 0,
             read_closed: false,
             close_after_write: false,
-            head_started: None,
-            last_write: now,
-            created: now,
-            linger_since: None,
+            phase: Phase::AwaitingHead { since: now },
             discarded: 0,
-            idle_since: now,
-            writing_since: None,
             served: 0,
             more_input: false,
             budget: REQUESTS_PER_DRIVE,
@@ -147,32 +128,27 @@ impl InboundConn {
         &mut self.stream
     }
 
-    /// Since when (monotonic ms) it has had output queued without a break, if it has.
-    pub fn writing_since(&self) -> Option<u64> {
-        self.writing_since
+    /// Where it is in its lifecycle.
+    pub fn phase(&self) -> Phase {
+        self.phase
     }
 
     /// What it is doing, for choosing whom to displace at the cap.
     pub fn activity(&self) -> Activity {
-        if self.lingering() {
-            return Activity::Idle {
-                since: self.idle_since,
-            };
-        }
-        if let Some(since) = self.writing_since {
-            return Activity::Writing {
+        match self.phase {
+            Phase::Lingering { since } | Phase::Idle { since } => Activity::Idle { since },
+            Phase::Answering {
                 since,
-                last_progress: self.last_write,
-            };
-        }
-        if self.inbuf.is_empty() && self.served > 0 {
-            return Activity::Idle {
-                since: self.idle_since,
-            };
-        }
-        Activity::Head {
-            since: self.head_started.unwrap_or(self.created),
-            received: self.inbuf.len(),
+                last_progress,
+                ..
+            } => Activity::Writing {
+                since,
+                last_progress,
+            },
+            Phase::AwaitingHead { since } => Activity::Head {
+                since,
+                received: self.inbuf.len(),
+            },
         }
     }
 
@@ -189,7 +165,7 @@ impl InboundConn {
     /// Whether the last reply is written and the connection is draining the peer's
     /// bytes before closing (its deadline is reported as `Deadline::Write`).
     pub fn lingering(&self) -> bool {
-        self.linger_since.is_some()
+        matches!(self.phase, Phase::Lingering { .. })
     }
 
     /// Reads, answers and writes as far as the socket allows.
@@ -228,9 +204,7 @@ impl InboundConn {
                     }
                     Ok(n) => {
                         if self.inbuf.is_empty() {
-                            // The first head counts from the accept.
-                            let from = if self.served == 0 { self.created } else { now };
-                            self.head_started = Some(from);
+                            self.phase = self.phase.on_head_started(now);
                         }
                         self.inbuf
                             .extend_from_slice(input.scratch.get(..n).unwrap_or_default());
@@ -255,12 +229,14 @@ impl InboundConn {
             if self.close_after_write {
                 return self.start_linger(now, input.scratch);
             }
-            if self.inbuf.is_empty() {
-                return Drive::Keep(Deadline::Idle, self.idle_since);
-            }
-            return Drive::Keep(Deadline::Head, self.head_started.unwrap_or(now));
         }
-        Drive::Keep(Deadline::Write, self.last_write)
+        debug_assert_eq!(
+            self.out.is_empty(),
+            !matches!(self.phase, Phase::Answering { .. }),
+            "answering exactly while output is queued"
+        );
+        let (deadline, since) = self.phase.deadline();
+        Drive::Keep(deadline, since)
     }
 
     /// Shuts the write side and starts discarding the peer's bytes.
@@ -268,7 +244,7 @@ impl InboundConn {
         if self.stream.shutdown(Shutdown::Write).is_err() {
             return Drive::Close;
         }
-        self.linger_since = Some(now);
+        self.phase = Phase::Lingering { since: now };
         self.linger(scratch)
     }
 
@@ -284,8 +260,8 @@ impl InboundConn {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let since = self.linger_since.unwrap_or(self.last_write);
-                    return Drive::Keep(Deadline::Write, since);
+                    let (deadline, since) = self.phase.deadline();
+                    return Drive::Keep(deadline, since);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Drive::Close,
@@ -374,14 +350,7 @@ impl InboundConn {
         }
         if consumed > 0 {
             self.inbuf.drain(..consumed);
-            self.head_started = if self.inbuf.is_empty() {
-                None
-            } else {
-                Some(now)
-            };
-            if self.inbuf.is_empty() {
-                self.idle_since = now;
-            }
+            self.phase = self.phase.on_consumed(now, !self.inbuf.is_empty());
         }
         answered
     }
@@ -391,8 +360,10 @@ impl InboundConn {
     fn push(&mut self, chunk: Chunk, now: u64) {
         if self.out.is_empty() {
             self.front_pos = 0;
-            self.last_write = now;
-            self.writing_since = Some(now);
+            // A head left buffered behind this reply restarts its deadline when it is
+            // consumed (`on_consumed`); until then it counts from now.
+            let head_since = (!self.inbuf.is_empty()).then_some(now);
+            self.phase = self.phase.on_output_queued(now, head_since);
         }
         self.out_bytes += chunk.as_slice().len();
         self.out.push_back(chunk);
@@ -415,7 +386,6 @@ impl InboundConn {
             match self.stream.write_vectored(&slices[..count]) {
                 Ok(0) => return Err(()),
                 Ok(mut n) => {
-                    self.last_write = now;
                     self.out_bytes -= n;
                     while n > 0 {
                         let Some(front) = self.out.front() else { break };
@@ -429,12 +399,7 @@ impl InboundConn {
                             n = 0;
                         }
                     }
-                    if self.out.is_empty() {
-                        self.writing_since = None;
-                        if self.inbuf.is_empty() {
-                            self.idle_since = now;
-                        }
-                    }
+                    self.phase = self.phase.on_written(now, self.out.is_empty());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -99,7 +99,7 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn the_first_head_counts_from_the_accept_later_ones_from_their_first_byte() {
     let (mut conn, mut client) = pair(100);
-    assert_eq!(drive(&mut conn, 150), Drive::Keep(Deadline::Idle, 100));
+    assert_eq!(drive(&mut conn, 150), Drive::Keep(Deadline::Head, 100));
     client.write_all(b"GET /ok HTTP/1.1\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(drive(&mut conn, 700), Drive::Keep(Deadline::Head, 100));
@@ -170,7 +170,7 @@ fn an_error_reply_is_followed_by_a_lingering_close() {
     raw.resize(raw.len() + 20_000, b'x');
     client.write_all(&raw).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(drive(&mut conn, 40), Drive::Keep(Deadline::Write, 40));
+    assert_eq!(drive(&mut conn, 40), Drive::Keep(Deadline::Linger, 40));
     assert!(conn.lingering());
     // The reply, then FIN: the client reads it all and sees EOF.
     let mut got = Vec::new();
@@ -184,7 +184,7 @@ fn an_error_reply_is_followed_by_a_lingering_close() {
     // More bytes from the peer are discarded; its close ends the connection.
     client.write_all(b"more").unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(drive(&mut conn, 50), Drive::Keep(Deadline::Write, 40));
+    assert_eq!(drive(&mut conn, 50), Drive::Keep(Deadline::Linger, 40));
     drop(client);
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(drive(&mut conn, 60), Drive::Close);
@@ -197,7 +197,7 @@ fn a_lingering_close_ends_after_the_byte_cap() {
         .write_all(b"GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n")
         .unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(drive(&mut conn, 1), Drive::Keep(Deadline::Write, 1));
+    assert_eq!(drive(&mut conn, 1), Drive::Keep(Deadline::Linger, 1));
     let junk = vec![b'x'; 64 * 1024];
     let mut sent = 0;
     let started = Instant::now();

@@ -225,14 +225,13 @@ impl Server {
             Drive::Keep(kind, since) => {
                 let timeout = match kind {
                     Deadline::Head => self.cfg.header_timeout_ms,
-                    Deadline::Idle if conn.served == 0 => self.cfg.header_timeout_ms,
                     Deadline::Idle => self.cfg.idle_timeout_ms,
-                    Deadline::Write if conn.lingering() => LINGER_MS.min(self.cfg.write_timeout_ms),
                     Deadline::Write => self.cfg.write_timeout_ms,
+                    Deadline::Linger => LINGER_MS.min(self.cfg.write_timeout_ms),
                 };
                 // Paused at the cap, and this one just turned idle: the first waiting
                 // newcomer may take its place.
-                let became_idle = (kind == Deadline::Idle && conn.served > 0) || conn.lingering();
+                let became_idle = matches!(kind, Deadline::Idle | Deadline::Linger);
                 let deadline = since.saturating_add(timeout);
                 if conn.deadline != kind
                     || !conn.timer.is_armed()
