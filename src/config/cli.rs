@@ -224,6 +224,39 @@ impl Settings<'_> {
     }
 }
 
+/// Reads settings, collecting problems: a setting with a problem takes its default.
+struct Collect<'a, 'b> {
+    s: &'a Settings<'b>,
+    problems: &'a mut Vec<ConfigError>,
+}
+
+impl Collect<'_, '_> {
+    /// The setting `id` parsed by `parse`, or `default` when unset or bad (the problem
+    /// is collected).
+    fn or<T: Clone>(
+        &mut self,
+        id: Id,
+        parse: impl Fn(&Setting) -> Result<T, ConfigError>,
+        default: T,
+    ) -> T {
+        take(
+            self.problems,
+            self.s.read(id, parse, default.clone()),
+            default,
+        )
+    }
+
+    /// A positive integer setting (ms, bytes), or `default`.
+    fn positive_u64(&mut self, id: Id, default: u64) -> u64 {
+        self.or(id, Setting::positive_u64, default)
+    }
+
+    /// A positive count setting, or `default`.
+    fn positive_usize(&mut self, id: Id, default: usize) -> usize {
+        self.or(id, Setting::positive_usize, default)
+    }
+}
+
 /// The configuration; a setting with a problem takes its default and the problem goes to
 /// `problems`.
 fn build(
@@ -231,183 +264,45 @@ fn build(
     read_file: &dyn Fn(&Path) -> std::io::Result<String>,
     problems: &mut Vec<ConfigError>,
 ) -> Config {
-    let bind = take(
-        problems,
-        s.read(Id::Bind, Setting::ip, DEFAULT_BIND),
-        DEFAULT_BIND,
-    );
-    let port = take(
-        problems,
-        s.read(Id::Port, Setting::port, DEFAULT_PORT),
-        DEFAULT_PORT,
-    );
+    let mut c = Collect { s, problems };
+    let bind = c.or(Id::Bind, Setting::ip, DEFAULT_BIND);
+    let port = c.or(Id::Port, Setting::port, DEFAULT_PORT);
     let lean_url = s.get(Id::LeanUrl);
-    let lean_path = take(
-        problems,
-        s.read(
-            Id::LeanPath,
-            |v| Ok(normalize_path(&v.value)),
-            DEFAULT_LEAN_PATH.to_string(),
-        ),
+    let lean_path = c.or(
+        Id::LeanPath,
+        |v| Ok(normalize_path(&v.value)),
         DEFAULT_LEAN_PATH.to_string(),
     );
-    let poll_ms = take(
-        problems,
-        s.read(Id::PollMs, Setting::positive_u64, DEFAULT_POLL_MS),
-        DEFAULT_POLL_MS,
-    );
-    let timeout_ms = take(
-        problems,
-        s.read(Id::TimeoutMs, Setting::positive_u64, DEFAULT_TIMEOUT_MS),
-        DEFAULT_TIMEOUT_MS,
-    );
-    let connect_timeout_ms = take(
-        problems,
-        s.read(Id::ConnectTimeoutMs, Setting::positive_u64, timeout_ms),
-        timeout_ms,
-    )
-    .min(timeout_ms);
-    let poll_concurrency = match take(problems, s.read(Id::PollConcurrency, Setting::usize, 0), 0) {
+    let poll_ms = c.positive_u64(Id::PollMs, DEFAULT_POLL_MS);
+    let timeout_ms = c.positive_u64(Id::TimeoutMs, DEFAULT_TIMEOUT_MS);
+    let connect_timeout_ms = c
+        .positive_u64(Id::ConnectTimeoutMs, timeout_ms)
+        .min(timeout_ms);
+    let poll_concurrency = match c.or(Id::PollConcurrency, Setting::usize, 0) {
         0 => DEFAULT_POLL_CONCURRENCY,
         n => n,
     };
     // 0 means never stale: the agreed checkpoint is served however old it is.
-    let stale_ms = match take(
-        problems,
-        s.read(Id::StaleMs, Setting::u64, DEFAULT_STALE_MS),
-        DEFAULT_STALE_MS,
-    ) {
+    let stale_ms = match c.or(Id::StaleMs, Setting::u64, DEFAULT_STALE_MS) {
         0 => u64::MAX,
         ms => ms,
     };
     let static_dir = take(
-        problems,
+        c.problems,
         s.get(Id::StaticDir).map(|v| v.path()).transpose(),
         None,
     );
-    let static_max_bytes = take(
-        problems,
-        s.read(
-            Id::StaticMaxBytes,
-            Setting::positive_u64,
-            DEFAULT_STATIC_MAX_BYTES,
-        ),
-        DEFAULT_STATIC_MAX_BYTES,
-    );
-    let log_level = take(
-        problems,
-        s.read(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into()),
-        DEFAULT_LOG_LEVEL.into(),
-    );
-    let log_format = take(
-        problems,
-        s.read(Id::LogFormat, Setting::log_format, LogFormat::Text),
-        LogFormat::Text,
-    );
-    let max_connections = take(
-        problems,
-        s.read(
-            Id::MaxConnections,
-            Setting::positive_usize,
-            DEFAULT_MAX_CONNECTIONS,
-        ),
-        DEFAULT_MAX_CONNECTIONS,
-    );
-    let max_state_bytes = take(
-        problems,
-        s.read(
-            Id::MaxStateBytes,
-            Setting::positive_usize,
-            DEFAULT_MAX_STATE_BYTES,
-        ),
-        DEFAULT_MAX_STATE_BYTES,
-    );
-    let header_timeout_ms = take(
-        problems,
-        s.read(
-            Id::HeaderTimeoutMs,
-            Setting::positive_u64,
-            DEFAULT_HEADER_TIMEOUT_MS,
-        ),
-        DEFAULT_HEADER_TIMEOUT_MS,
-    );
-    let idle_timeout_ms = take(
-        problems,
-        s.read(
-            Id::IdleTimeoutMs,
-            Setting::positive_u64,
-            DEFAULT_IDLE_TIMEOUT_MS,
-        ),
-        DEFAULT_IDLE_TIMEOUT_MS,
-    );
-    let write_timeout_ms = take(
-        problems,
-        s.read(
-            Id::WriteTimeoutMs,
-            Setting::positive_u64,
-            DEFAULT_WRITE_TIMEOUT_MS,
-        ),
-        DEFAULT_WRITE_TIMEOUT_MS,
-    );
-    let head_grace_ms = take(
-        problems,
-        s.read(
-            Id::HeadGraceMs,
-            Setting::positive_u64,
-            DEFAULT_HEAD_GRACE_MS,
-        ),
-        DEFAULT_HEAD_GRACE_MS,
-    );
-    let listen_backlog = take(
-        problems,
-        s.get(Id::ListenBacklog)
-            .map(|v| match v.usize_at_most(MAX_LISTEN_BACKLOG)? {
-                0 => Err(v.fail("0 is not allowed; the smallest value is 1")),
-                n => u32::try_from(n).map_err(|_| v.fail("too large")),
-            })
-            .transpose(),
-        None,
-    );
-    let admin_addr = take(problems, admin_addr(s, bind), None);
-    let fd_pressure_percent = take(
-        problems,
-        s.read(
-            Id::FdPressurePercent,
-            Setting::percent,
-            DEFAULT_FD_PRESSURE_PERCENT,
-        ),
-        DEFAULT_FD_PRESSURE_PERCENT,
-    );
-    let history_len = take(
-        problems,
-        s.read(
-            Id::HistoryLen,
-            |v| v.usize_at_most(MAX_HISTORY_LEN),
-            DEFAULT_HISTORY_LEN,
-        ),
-        DEFAULT_HISTORY_LEN,
-    );
-    let split_retry_ms = take(
-        problems,
-        s.read(
-            Id::SplitRetryMs,
-            Setting::positive_u64,
-            DEFAULT_SPLIT_RETRY_MS,
-        ),
-        DEFAULT_SPLIT_RETRY_MS,
-    )
-    .min(poll_ms);
-    let require_identical_state = take(
-        problems,
-        s.read(Id::RequireIdenticalState, Setting::bool, false),
-        false,
-    );
+    let listen_backlog = take(c.problems, listen_backlog(s), None);
+    let admin_addr = take(c.problems, admin_addr(s, bind), None);
+    let split_retry_ms = c
+        .positive_u64(Id::SplitRetryMs, DEFAULT_SPLIT_RETRY_MS)
+        .min(poll_ms);
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
     let upstreams = match &upstreams_config {
-        Some(file) => take(problems, read_upstreams(file, read_file), Vec::new()),
+        Some(file) => take(c.problems, read_upstreams(file, read_file), Vec::new()),
         None => take(
-            problems,
+            c.problems,
             legacy_upstream(lean_url.as_ref(), &lean_path).map(|u| vec![u]),
             Vec::new(),
         ),
@@ -426,22 +321,40 @@ fn build(
         poll_concurrency,
         stale_ms,
         static_dir,
-        static_max_bytes,
-        log_level,
-        log_format,
-        max_connections,
-        max_state_bytes,
-        header_timeout_ms,
-        idle_timeout_ms,
-        write_timeout_ms,
-        head_grace_ms,
+        static_max_bytes: c.positive_u64(Id::StaticMaxBytes, DEFAULT_STATIC_MAX_BYTES),
+        log_level: c.or(Id::LogLevel, Setting::log_level, DEFAULT_LOG_LEVEL.into()),
+        log_format: c.or(Id::LogFormat, Setting::log_format, LogFormat::Text),
+        max_connections: c.positive_usize(Id::MaxConnections, DEFAULT_MAX_CONNECTIONS),
+        max_state_bytes: c.positive_usize(Id::MaxStateBytes, DEFAULT_MAX_STATE_BYTES),
+        header_timeout_ms: c.positive_u64(Id::HeaderTimeoutMs, DEFAULT_HEADER_TIMEOUT_MS),
+        idle_timeout_ms: c.positive_u64(Id::IdleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
+        write_timeout_ms: c.positive_u64(Id::WriteTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS),
+        head_grace_ms: c.positive_u64(Id::HeadGraceMs, DEFAULT_HEAD_GRACE_MS),
         listen_backlog,
         admin_addr,
-        fd_pressure_percent,
-        history_len,
+        fd_pressure_percent: c.or(
+            Id::FdPressurePercent,
+            Setting::percent,
+            DEFAULT_FD_PRESSURE_PERCENT,
+        ),
+        history_len: c.or(
+            Id::HistoryLen,
+            |v| v.usize_at_most(MAX_HISTORY_LEN),
+            DEFAULT_HISTORY_LEN,
+        ),
         split_retry_ms,
-        require_identical_state,
+        require_identical_state: c.or(Id::RequireIdenticalState, Setting::bool, false),
     }
+}
+
+/// `--listen-backlog`, when set.
+fn listen_backlog(s: &Settings<'_>) -> Result<Option<u32>, ConfigError> {
+    s.get(Id::ListenBacklog)
+        .map(|v| match v.usize_at_most(MAX_LISTEN_BACKLOG)? {
+            0 => Err(v.fail("0 is not allowed; the smallest value is 1")),
+            n => u32::try_from(n).map_err(|_| v.fail("too large")),
+        })
+        .transpose()
 }
 
 /// The admin listener's address: `--admin-port` on `--admin-bind` (default `--bind`).
