@@ -1,12 +1,14 @@
 //! The socket shell of one upstream connection: non-blocking connect completed with
-//! `take_error` then `peer_addr`, the request write, the response read through the pure
-//! `ResponseReader` (a state body fed to the incremental `StateHasher` as it arrives,
-//! and kept or only counted), and the idle keep-alive state. It never arms timers or
-//! decides what a failure means for the poll; the engine does.
+//! `take_error` then `peer_addr`, then it only moves bytes: the request out of, and the
+//! response into, the pure `Exchange` (`exchange.rs`: framing, body counting, state
+//! hashing), and watches the idle keep-alive socket. It never arms timers or decides
+//! what a failure means for the poll; the engine does.
 
+pub use super::exchange::{BodyMode, Completed};
+
+use super::exchange::{Exchange, ExchangeError};
 use crate::app::UpstreamErrorKind;
-use crate::http1::response::{ReadProgress, Response, ResponseLimits, ResponseReader};
-use crate::lean::lstar::{LayoutError, StateHasher, StateRoots};
+use crate::http1::response::ResponseLimits;
 use crate::timer::TimerSlot;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -40,25 +42,6 @@ pub enum ConnOutcome {
     IdleClosed,
 }
 
-/// A complete response with what was computed while it arrived.
-#[derive(Debug)]
-pub struct Completed {
-    pub response: Response,
-    /// Body bytes received (kept or not).
-    pub body_len: usize,
-    /// What the state hasher made of the body, when the request asked for it.
-    pub state: Option<Result<StateRoots, LayoutError>>,
-}
-
-/// What to do with a response body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BodyMode {
-    /// Keep the bytes (else only count them).
-    pub keep: bool,
-    /// Feed them to the incremental state hasher.
-    pub hash_state: bool,
-}
-
 /// Most body bytes one `drive` call reads (and so hashes) before it yields: a 16 MiB
 /// state arriving at loopback speed is hashed over several loop iterations, so inbound
 /// clients are served in between.
@@ -70,13 +53,8 @@ pub struct UpstreamConn {
     pub upstream: usize,
     stream: TcpStream,
     pub phase: ConnPhase,
-    out: Vec<u8>,
-    out_pos: usize,
-    reader: Option<ResponseReader>,
-    /// Boxed: a hasher is about 2 KiB, and most requests have none.
-    hasher: Option<Box<StateHasher>>,
-    /// Body bytes of the response in progress.
-    body_len: usize,
+    /// The request in progress (None while idle).
+    exchange: Option<Exchange>,
     /// The last `drive` stopped at [`READ_BUDGET`] with bytes possibly left in the
     /// socket: drive it again without waiting for readiness (edge-triggered).
     yielded: bool,
@@ -104,11 +82,7 @@ impl UpstreamConn {
             upstream,
             stream,
             phase: ConnPhase::Connecting,
-            out: Vec::new(),
-            out_pos: 0,
-            reader: None,
-            hasher: None,
-            body_len: 0,
+            exchange: None,
             yielded: false,
             reused: false,
             timer: TimerSlot::default(),
@@ -122,22 +96,19 @@ impl UpstreamConn {
             self.phase,
             ConnPhase::Connecting | ConnPhase::Idle
         ));
-        self.out = request;
-        self.out_pos = 0;
-        self.reader = Some(if mode.keep {
-            ResponseReader::new(limits, false)
-        } else {
-            ResponseReader::discarding(limits, false)
-        });
-        self.hasher = mode.hash_state.then(|| Box::new(StateHasher::new()));
-        self.body_len = 0;
+        self.exchange = Some(Exchange::new(request, limits, mode));
         if self.phase == ConnPhase::Idle {
             self.phase = ConnPhase::Writing;
         }
     }
 
+    /// A failure; retryable on a reused connection before any response byte (a server
+    /// that closed an idle keep-alive connection).
     fn fail(&self, kind: UpstreamErrorKind, detail: String) -> ConnOutcome {
-        let started = self.reader.as_ref().is_some_and(|r| r.started());
+        let started = self
+            .exchange
+            .as_ref()
+            .is_some_and(Exchange::response_started);
         ConnOutcome::Failed {
             kind,
             detail,
@@ -152,7 +123,7 @@ impl UpstreamConn {
 
     /// Body bytes received for the response in progress.
     pub fn body_len(&self) -> usize {
-        self.body_len
+        self.exchange.as_ref().map_or(0, Exchange::body_len)
     }
 
     /// Drives the connection as far as the socket allows, reading at most about
@@ -170,7 +141,7 @@ impl UpstreamConn {
                     }
                     match self.stream.peer_addr() {
                         Ok(_) => {
-                            if self.reader.is_none() {
+                            if self.exchange.is_none() {
                                 self.phase = ConnPhase::Idle;
                                 return ConnOutcome::Pending;
                             }
@@ -185,15 +156,15 @@ impl UpstreamConn {
                     }
                 }
                 ConnPhase::Writing => {
-                    while self.out_pos < self.out.len() {
-                        match self.stream.write(&self.out[self.out_pos..]) {
+                    while let Some(ex) = self.exchange.as_mut().filter(|e| !e.unsent().is_empty()) {
+                        match self.stream.write(ex.unsent()) {
                             Ok(0) => {
                                 return self.fail(
                                     UpstreamErrorKind::ClosedEarly,
                                     "write returned 0".into(),
                                 )
                             }
-                            Ok(n) => self.out_pos += n,
+                            Ok(n) => ex.wrote(n),
                             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                                 return ConnOutcome::Pending
                             }
@@ -228,65 +199,34 @@ impl UpstreamConn {
                 self.yielded = true;
                 return ConnOutcome::Pending;
             }
-            let Some(reader) = self.reader.as_mut() else {
+            let Some(ex) = self.exchange.as_mut() else {
                 return ConnOutcome::Pending;
             };
-            let (hasher, body_len) = (&mut self.hasher, &mut self.body_len);
-            let mut tap = |bytes: &[u8]| {
-                *body_len += bytes.len();
-                if let Some(h) = hasher.as_mut() {
-                    h.update(bytes);
+            let fed = match self.stream.read(scratch) {
+                Ok(0) => ex.eof().map(Some),
+                Ok(n) => {
+                    read += n;
+                    ex.feed(scratch.get(..n).unwrap_or_default())
                 }
-            };
-            match self.stream.read(scratch) {
-                Ok(0) => {
-                    return match reader.eof() {
-                        Ok(response) => self.complete(response),
-                        Err(e) => {
-                            let kind = crate::upstream::poll::response_error_kind(e);
-                            self.fail(kind, format!("{e}"))
-                        }
-                    }
-                }
-                Ok(n) => match reader.feed_tapped(&scratch[..n], &mut tap) {
-                    Ok(ReadProgress::Partial) => read += n,
-                    Ok(ReadProgress::Complete {
-                        mut response,
-                        consumed,
-                    }) => {
-                        // Bytes beyond the framing: the peer lied about a length, so
-                        // the connection cannot be trusted for another request.
-                        if consumed < n {
-                            response.keep_alive = false;
-                        }
-                        return self.complete(response);
-                    }
-                    Err(e) => {
-                        let kind = crate::upstream::poll::response_error_kind(e);
-                        return ConnOutcome::Failed {
-                            kind,
-                            detail: format!("{e}"),
-                            retryable: false,
-                        };
-                    }
-                },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ConnOutcome::Pending,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return self.fail(io_error_kind(&e), format!("read: {e}")),
+            };
+            match fed {
+                Ok(None) => {}
+                Ok(Some(done)) => return self.complete(done),
+                // Retryable only if the close came before any byte of the response
+                // on a reused connection (a stale keep-alive connection).
+                Err(ExchangeError { kind, detail }) => return self.fail(kind, detail),
             }
         }
     }
 
-    fn complete(&mut self, response: Response) -> ConnOutcome {
-        self.reader = None;
-        self.out = Vec::new();
+    fn complete(&mut self, done: Completed) -> ConnOutcome {
+        self.exchange = None;
         self.reused = true;
         self.phase = ConnPhase::Idle;
-        ConnOutcome::Response(Box::new(Completed {
-            response,
-            body_len: self.body_len,
-            state: self.hasher.take().map(|h| h.finish()),
-        }))
+        ConnOutcome::Response(Box::new(done))
     }
 }
 

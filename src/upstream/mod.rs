@@ -5,6 +5,7 @@
 
 pub mod conn;
 pub mod engine;
+pub mod exchange;
 pub mod names;
 pub mod poll;
 pub mod resolver;
