@@ -141,3 +141,71 @@ fn a_vote_state_is_hashed_and_not_kept() {
     assert_eq!(done.body_len, state.len());
     assert_eq!(done.state, Some(Ok(expected)));
 }
+
+/// Drives `conn` until it reports something other than `Pending`.
+fn drive_to_outcome(conn: &mut UpstreamConn, poll: &mut Poll) -> ConnOutcome {
+    let mut scratch = vec![0u8; 64 * 1024];
+    let mut events = Events::with_capacity(8);
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(10), "no outcome");
+        match conn.drive(&mut scratch) {
+            ConnOutcome::Pending => poll
+                .poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap(),
+            other => return other,
+        }
+    }
+}
+
+fn small_request(conn: &mut UpstreamConn) {
+    let mode = BodyMode {
+        keep: true,
+        hash_state: false,
+    };
+    conn.begin_request(
+        b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(),
+        limits(),
+        mode,
+    );
+}
+
+#[test]
+fn a_keep_alive_connection_closed_before_any_byte_is_retryable_once_reused_only() {
+    // The server answers one request keep-alive, then closes the idle connection (its
+    // keep-alive timeout) before the next request arrives.
+    let (addr, server) = serve_once(|s| {
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let mut poll = Poll::new().unwrap();
+    let mut conn = UpstreamConn::connect(addr, 0, poll.registry(), Token(5), u64::MAX).unwrap();
+    small_request(&mut conn);
+    let (done, _) = drive_to_end(&mut conn, &mut poll);
+    assert!(done.response.keep_alive);
+    std::thread::sleep(Duration::from_millis(50));
+    small_request(&mut conn);
+    match drive_to_outcome(&mut conn, &mut poll) {
+        ConnOutcome::Failed { retryable, .. } => assert!(retryable, "reused, no byte"),
+        other => panic!("{other:?}"),
+    }
+    server.join().unwrap();
+
+    // The same close on a fresh connection is a real failure.
+    let (addr, server) = serve_once(|s| {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let mut fresh = UpstreamConn::connect(addr, 0, poll.registry(), Token(6), u64::MAX).unwrap();
+    small_request(&mut fresh);
+    match drive_to_outcome(&mut fresh, &mut poll) {
+        ConnOutcome::Failed {
+            retryable, kind, ..
+        } => {
+            assert!(!retryable, "a fresh connection is not retried");
+            assert_eq!(kind, UpstreamErrorKind::ClosedEarly);
+        }
+        other => panic!("{other:?}"),
+    }
+    server.join().unwrap();
+}
