@@ -9,7 +9,7 @@ pub use leanpoint::Leanpoint;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::fd_budget::{self, BudgetError};
+use crate::fd_budget::{self, BudgetError, FdBudget};
 use crate::http1::request::RequestLimits;
 use crate::reactor::{Reactor, Signals};
 use crate::reload::Reloader;
@@ -19,6 +19,7 @@ use crate::server::static_files::{LoadError, StaticFiles};
 use crate::shell::{Shell, Sockets, WAKER};
 use crate::timer::Clock;
 use crate::upstream::{Engine, EngineConfig};
+use mio::net::TcpListener;
 use mio::{Poll, Waker};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -85,15 +86,7 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
     let signals = Signals::new().map_err(RunError::Signals)?;
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-    let addr = SocketAddr::new(config.bind, config.port);
-    let backlog = bind::public_backlog(config.listen_backlog, budget.inbound_pool);
-    let listener = bind::listen(addr, backlog).map_err(|source| RunError::Bind { addr, source })?;
-    let admin = config
-        .admin_addr
-        .map(|addr| {
-            bind::listen(addr, ADMIN_BACKLOG).map_err(|source| RunError::Bind { addr, source })
-        })
-        .transpose()?;
+    let (listener, admin) = bind_listeners(config, budget.inbound_pool)?;
     let mut app = AppState::new(
         config.upstreams.clone(),
         config.stale_ms,
@@ -101,25 +94,8 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
         budget,
         config.fd_pressure_percent,
     );
-    let engine_cfg = EngineConfig {
-        poll_ms: config.poll_ms,
-        timeout_ms: config.timeout_ms,
-        connect_timeout_ms: config.connect_timeout_ms,
-        max_state_bytes: config.max_state_bytes,
-        pool: budget.upstream_pool,
-        split_retry_ms: config.split_retry_ms,
-    };
-    let server_cfg = ServerConfig {
-        limits: RequestLimits::default(),
-        header_timeout_ms: config.header_timeout_ms,
-        idle_timeout_ms: config.idle_timeout_ms,
-        write_timeout_ms: config.write_timeout_ms,
-        head_grace_ms: config.head_grace_ms,
-        static_dir: static_dir.clone(),
-        pool: budget.inbound_pool,
-        admin_pool: fd_budget::ADMIN_POOL,
-        fd_limit: budget.limit,
-    };
+    let engine_cfg = engine_config(config, &budget);
+    let server_cfg = server_config(config, &budget, static_dir.clone());
     let reloader = Reloader::new(config, static_dir);
     let reactor = Reactor::new(poll, Clock::new(), signals, |cx| {
         let mut server = Server::new(listener, server_cfg, cx.registry)?;
@@ -145,6 +121,52 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
         })
     })?;
     Ok(reactor)
+}
+
+/// The public listener and the admin one (with `--admin-port`), bound and listening.
+fn bind_listeners(
+    config: &Config,
+    inbound_pool: usize,
+) -> Result<(TcpListener, Option<TcpListener>), RunError> {
+    let addr = SocketAddr::new(config.bind, config.port);
+    let backlog = bind::public_backlog(config.listen_backlog, inbound_pool);
+    let listener = bind::listen(addr, backlog).map_err(|source| RunError::Bind { addr, source })?;
+    let admin = config
+        .admin_addr
+        .map(|addr| {
+            bind::listen(addr, ADMIN_BACKLOG).map_err(|source| RunError::Bind { addr, source })
+        })
+        .transpose()?;
+    Ok((listener, admin))
+}
+
+fn engine_config(config: &Config, budget: &FdBudget) -> EngineConfig {
+    EngineConfig {
+        poll_ms: config.poll_ms,
+        timeout_ms: config.timeout_ms,
+        connect_timeout_ms: config.connect_timeout_ms,
+        max_state_bytes: config.max_state_bytes,
+        pool: budget.upstream_pool,
+        split_retry_ms: config.split_retry_ms,
+    }
+}
+
+fn server_config(
+    config: &Config,
+    budget: &FdBudget,
+    static_dir: Option<Rc<StaticFiles>>,
+) -> ServerConfig {
+    ServerConfig {
+        limits: RequestLimits::default(),
+        header_timeout_ms: config.header_timeout_ms,
+        idle_timeout_ms: config.idle_timeout_ms,
+        write_timeout_ms: config.write_timeout_ms,
+        head_grace_ms: config.head_grace_ms,
+        static_dir,
+        pool: budget.inbound_pool,
+        admin_pool: fd_budget::ADMIN_POOL,
+        fd_limit: budget.limit,
+    }
 }
 
 /// Builds and runs until SIGTERM/SIGINT.

@@ -117,20 +117,7 @@ impl Door {
                 let Some(r) = ranking.as_ref() else { return };
                 match r.victims.get(taken) {
                     Some(&token) => Some(token),
-                    None => {
-                        tracing::debug!(
-                            open = self.open(sh.sockets),
-                            admin = self.admin,
-                            "inbound cap reached, nobody to displace; pausing accept"
-                        );
-                        self.state = Accepting::Full;
-                        if let Some(at) = r.next_at {
-                            let at = at.max(sh.now + 1);
-                            let event = TimerEvent::ShedCheck(self.which());
-                            self.shed_timer.rearm(sh.timers, at, event);
-                        }
-                        return;
-                    }
+                    None => return self.pause_full(sh, r.next_at),
                 }
             } else {
                 None
@@ -182,18 +169,39 @@ impl Door {
                     }
                     // Stop and retry later, never spin.
                     tracing::warn!("accept failed: {e}; retrying in {ACCEPT_RETRY_MS} ms");
-                    let open = self.open(sh.sockets);
-                    self.state = Accepting::BackOff {
-                        resume_at: open - open / 10,
-                    };
-                    self.shed_timer.disarm(sh.timers);
-                    let at = sh.now + ACCEPT_RETRY_MS;
-                    let event = TimerEvent::AcceptRetry(self.which());
-                    self.retry_timer.rearm(sh.timers, at, event);
-                    return;
+                    return self.back_off(sh);
                 }
             }
         }
+    }
+
+    /// At the cap with nobody to displace: pause until a slot frees, a connection turns
+    /// idle, or `next_at`, when the next one becomes a candidate.
+    fn pause_full(&mut self, sh: &mut Shell<'_>, next_at: Option<u64>) {
+        tracing::debug!(
+            open = self.open(sh.sockets),
+            admin = self.admin,
+            "inbound cap reached, nobody to displace; pausing accept"
+        );
+        self.state = Accepting::Full;
+        if let Some(at) = next_at {
+            let at = at.max(sh.now + 1);
+            let event = TimerEvent::ShedCheck(self.which());
+            self.shed_timer.rearm(sh.timers, at, event);
+        }
+    }
+
+    /// After EMFILE/ENFILE: pause for [`ACCEPT_RETRY_MS`], or until the count falls to
+    /// 90% of what it is now.
+    fn back_off(&mut self, sh: &mut Shell<'_>) {
+        let open = self.open(sh.sockets);
+        self.state = Accepting::BackOff {
+            resume_at: open - open / 10,
+        };
+        self.shed_timer.disarm(sh.timers);
+        let at = sh.now + ACCEPT_RETRY_MS;
+        let event = TimerEvent::AcceptRetry(self.which());
+        self.retry_timer.rearm(sh.timers, at, event);
     }
 
     /// Its connections ranked for displacement now.

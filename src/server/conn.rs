@@ -19,7 +19,7 @@ pub use phase::{Deadline, Phase};
 use super::admission::Activity;
 use super::router::{Body, Reply, RouteInput};
 use crate::http1::encode::{encode_not_modified, encode_response_head};
-use crate::http1::request::{parse_request, Method, RequestError, RequestLimits};
+use crate::http1::request::{parse_request, Method, Request, RequestError, RequestLimits};
 use crate::timer::TimerSlot;
 use mio::net::TcpStream;
 use std::collections::VecDeque;
@@ -298,47 +298,11 @@ impl InboundConn {
                         if_none_match: req.if_none_match.as_deref(),
                         client: self.peer,
                     });
-                    let send_body = req.method != Method::Head && reply.status != 304;
                     if !req.keep_alive {
                         self.close_after_write = true;
                     }
-                    let mut head = Vec::with_capacity(256);
-                    let mut extra: Vec<(&str, &str)> = reply
-                        .headers
-                        .iter()
-                        .map(|(k, v)| (*k, v.as_str()))
-                        .collect();
-                    if let Some(date) = date {
-                        extra.push(("Date", date));
-                    }
-                    if req.keep_alive && req.minor_version == 0 {
-                        // An HTTP/1.0 client keeps the connection only when told so.
-                        extra.push(("Connection", "keep-alive"));
-                    }
-                    if reply.status == 304 {
-                        encode_not_modified(&mut head, req.keep_alive, &extra);
-                    } else {
-                        encode_response_head(
-                            &mut head,
-                            reply.status,
-                            reply.content_type,
-                            reply.body.len(),
-                            req.keep_alive,
-                            &extra,
-                        );
-                    }
                     self.served += 1;
-                    if send_body && !reply.body.is_empty() {
-                        if reply.body.len() <= INLINE_BODY {
-                            head.extend_from_slice(reply.body.as_slice());
-                            self.push(Chunk::Bytes(head), now);
-                        } else {
-                            self.push(Chunk::Bytes(head), now);
-                            self.push(Chunk::Body(reply.body), now);
-                        }
-                    } else {
-                        self.push(Chunk::Bytes(head), now);
-                    }
+                    self.queue_reply(&req, reply, date, now);
                 }
                 Err(e) => {
                     self.push(Chunk::Bytes(error_reply(e, date)), now);
@@ -353,6 +317,47 @@ impl InboundConn {
             self.phase = self.phase.on_consumed(now, !self.inbuf.is_empty());
         }
         answered
+    }
+
+    /// Encodes `reply` to `req` (head, then the body unless HEAD or 304) and queues it.
+    fn queue_reply(&mut self, req: &Request, reply: Reply, date: Option<&str>, now: u64) {
+        let send_body = req.method != Method::Head && reply.status != 304;
+        let mut head = Vec::with_capacity(256);
+        let mut extra: Vec<(&str, &str)> = reply
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        if let Some(date) = date {
+            extra.push(("Date", date));
+        }
+        if req.keep_alive && req.minor_version == 0 {
+            // An HTTP/1.0 client keeps the connection only when told so.
+            extra.push(("Connection", "keep-alive"));
+        }
+        if reply.status == 304 {
+            encode_not_modified(&mut head, req.keep_alive, &extra);
+        } else {
+            encode_response_head(
+                &mut head,
+                reply.status,
+                reply.content_type,
+                reply.body.len(),
+                req.keep_alive,
+                &extra,
+            );
+        }
+        if send_body && !reply.body.is_empty() {
+            if reply.body.len() <= INLINE_BODY {
+                head.extend_from_slice(reply.body.as_slice());
+                self.push(Chunk::Bytes(head), now);
+            } else {
+                self.push(Chunk::Bytes(head), now);
+                self.push(Chunk::Body(reply.body), now);
+            }
+        } else {
+            self.push(Chunk::Bytes(head), now);
+        }
     }
 
     /// Queues output; the write-stall clock starts when output is queued to an empty

@@ -161,39 +161,8 @@ impl StateHasher {
     /// Ends the body and returns its roots, or the first error in the order of
     /// `validate_state` (then list limits before slots).
     pub fn finish(mut self) -> Result<StateRoots, LayoutError> {
+        self.check_complete()?;
         let fed = self.fed;
-        if fed == 0 {
-            return Err(LayoutError::TooShort(0));
-        }
-        if looks_like_text(self.head.get(..fed.min(HEAD_KEEP)).unwrap_or(&self.head)) {
-            return Err(LayoutError::Text);
-        }
-        if fed < FIXED_PART {
-            return Err(LayoutError::TooShort(fed));
-        }
-        let Some(offsets) = self.offsets else {
-            return Err(LayoutError::BadOffsets);
-        };
-        let last = offsets[4];
-        if self.bad_offsets
-            || last >= fed
-            || self.last_byte == 0
-            || self.justified_slots_last.is_none_or(|b| b == 0)
-        {
-            return Err(LayoutError::BadOffsets);
-        }
-        if let Some(name) = self.over_limit {
-            return Err(LayoutError::OverLimit(name));
-        }
-        while self.field < 5 {
-            self.close_field();
-        }
-        if self.bad_offsets {
-            return Err(LayoutError::BadOffsets);
-        }
-        if let Some(name) = self.over_limit {
-            return Err(LayoutError::OverLimit(name));
-        }
         let fixed = &self.head[..FIXED_PART];
         let summary = StateSummary {
             genesis_time: u64_of(&fixed[0..]),
@@ -253,6 +222,45 @@ impl StateHasher {
             header_slot,
             len: fed,
         })
+    }
+
+    /// Closes the last fields and checks the layout: the first error in the order of
+    /// `validate_state` (then list limits before slots).
+    fn check_complete(&mut self) -> Result<(), LayoutError> {
+        let fed = self.fed;
+        if fed == 0 {
+            return Err(LayoutError::TooShort(0));
+        }
+        if looks_like_text(self.head.get(..fed.min(HEAD_KEEP)).unwrap_or(&self.head)) {
+            return Err(LayoutError::Text);
+        }
+        if fed < FIXED_PART {
+            return Err(LayoutError::TooShort(fed));
+        }
+        let Some(offsets) = self.offsets else {
+            return Err(LayoutError::BadOffsets);
+        };
+        let last = offsets[4];
+        if self.bad_offsets
+            || last >= fed
+            || self.last_byte == 0
+            || self.justified_slots_last.is_none_or(|b| b == 0)
+        {
+            return Err(LayoutError::BadOffsets);
+        }
+        if let Some(name) = self.over_limit {
+            return Err(LayoutError::OverLimit(name));
+        }
+        while self.field < 5 {
+            self.close_field();
+        }
+        if self.bad_offsets {
+            return Err(LayoutError::BadOffsets);
+        }
+        if let Some(name) = self.over_limit {
+            return Err(LayoutError::OverLimit(name));
+        }
+        Ok(())
     }
 
     /// Whether an error already decided the outcome (the rest is only counted).
