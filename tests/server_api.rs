@@ -7,6 +7,7 @@ mod common;
 
 use common::inbound::{agreed, Client};
 use common::mock::{Behavior, MockNode, NodeData};
+use common::prom::Scrape;
 use common::{http_request, upstreams_file, Leanpoint};
 use serde_json::Value;
 use std::time::Duration;
@@ -406,6 +407,64 @@ fn metrics_has_the_prometheus_type_and_the_original_names() {
     {
         let (_, value) = line.rsplit_once(' ').expect(line);
         assert!(value.parse::<f64>().is_ok(), "{line}");
+    }
+    // The whole exposition parses, labelled samples included (legacy mode: one upstream
+    // named `default`, which agreed on slot 18 and never failed).
+    let m = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let default = [("upstream", "default")];
+    assert_eq!(m.value("leanpoint_upstream_up", &default), 1.0);
+    assert_eq!(m.value("leanpoint_upstream_finalized_slot", &default), 18.0);
+    assert_eq!(m.value("leanpoint_upstream_justified_slot", &default), 19.0);
+    let errors = m.family("leanpoint_upstream_errors_total");
+    assert!(!errors.is_empty(), "one sample per kind, zeros included");
+    assert!(errors.iter().all(|s| s.value == 0.0), "{errors:?}");
+    assert_eq!(
+        m.value(
+            "leanpoint_upstream_errors_total",
+            &[("kind", "reset"), ("upstream", "default")]
+        ),
+        0.0
+    );
+    assert_eq!(m.one("leanpoint_upstreams"), 1.0);
+    assert_eq!(m.one("leanpoint_has_consensus"), 1.0);
+    assert!(m.value("leanpoint_fd_budget", &[("pool", "upstream")]) >= 1.0);
+    assert_eq!(
+        m.one("leanpoint_bundle_state_bytes"),
+        NodeData::fixture().state.len() as f64
+    );
+}
+
+#[test]
+fn the_tests_metrics_parser_reads_labels_and_refuses_what_is_not_a_sample() {
+    let text = "# HELP a x\n# TYPE a gauge\na 3\n\
+                b{upstream=\"n\\\"0\",kind=\"reset\"} 7\n\
+                b{upstream=\"n1\",kind=\"reset\"} 0\nc_total 1.5e3 1700000000000\n";
+    let s = Scrape::parse(text).unwrap();
+    assert_eq!(s.one("a"), 3.0);
+    assert_eq!(
+        s.get("b", &[("kind", "reset"), ("upstream", "n\"0")]),
+        Some(7.0)
+    );
+    assert_eq!(s.select("b{upstream=\"n1\",kind=\"reset\"}"), Some(0.0));
+    assert_eq!(
+        s.get("b", &[("upstream", "n1")]),
+        None,
+        "labels match exactly"
+    );
+    assert_eq!(s.get("b", &[]), None);
+    assert_eq!(s.one("c_total"), 1500.0);
+    assert_eq!(s.family("b").len(), 2);
+    for bad in [
+        "a",
+        "a x",
+        "a{k=\"v\" 1",
+        "a{k=v} 1",
+        "a 1 2 3",
+        "{k=\"v\"} 1",
+        "a{k=\"v\"}1",
+        "a{k=\"v\\q\"} 1",
+    ] {
+        assert!(Scrape::parse(bad).is_err(), "{bad:?}");
     }
 }
 

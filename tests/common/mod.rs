@@ -5,6 +5,7 @@
 
 pub mod inbound;
 pub mod mock;
+pub mod prom;
 pub mod static_site;
 
 use std::io::{BufRead, BufReader, Read, Write};
