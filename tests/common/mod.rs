@@ -3,6 +3,7 @@
 //! served from threads in the test process on loopback.
 #![allow(dead_code)]
 
+pub mod htr;
 pub mod inbound;
 pub mod mock;
 pub mod prom;
