@@ -5,7 +5,7 @@
 //! a screenshot to `target/dashboard.png`.
 //!
 //! Without Chromium (`chromium` or `chromium-browser` in PATH) the test is skipped with
-//! a note, except in CI (`CI=true`) where it fails.
+//! a note, except in CI (`CI` set, see `common::in_ci`) where it fails.
 
 mod common;
 
@@ -34,10 +34,6 @@ fn find_chromium() -> Option<PathBuf> {
             .map(|dir| dir.join(name))
             .find(|p| p.is_file())
     })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
 /// Runs headless Chromium with a fresh profile on `url`; returns its stdout. The whole
@@ -133,9 +129,9 @@ fn target_dir() -> PathBuf {
 #[test]
 fn dashboard_renders_live_state_in_headless_chromium() {
     let Some(browser) = find_chromium() else {
-        if in_ci() {
+        if common::in_ci() {
             panic!(
-                "chromium is required in CI (CI=true) for the dashboard browser test: \
+                "chromium is required in CI (CI is set) for the dashboard browser test: \
                  install it (apt-get install chromium) or put chromium/chromium-browser in PATH"
             );
         }

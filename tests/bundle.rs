@@ -6,11 +6,13 @@
 
 mod common;
 
-use common::inbound::metric_of;
+use common::htr;
+use common::inbound::{big_state, metric_of};
 use common::mock::{Behavior, NodeData};
 use common::{http_request, polling, wait_verified, Leanpoint};
 use leanpoint::lean::lstar::{signed_block_roots, state_roots};
 use leanpoint::lean::root_hex;
+use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -89,6 +91,55 @@ fn a_lean_client_checkpoint_syncs_from_leanpoint() {
     // A leanpoint can poll another leanpoint: fork choice of a majority member.
     let fc = lp.get("/lean/v0/fork_choice");
     assert_eq!((fc.status, fc.body), (200, honest.fork_choice));
+}
+
+#[test]
+fn the_etags_are_digests_of_the_bytes_served_computed_apart_from_leanpoint() {
+    // A state other than the fixture's (a history of some 2000 roots), so that neither tag
+    // is a constant: the state's is `"0x<hash_tree_root(state)>"`, the block's
+    // `"0x<SHA-256 of the signed block>"` (docs/api.md), both computed here, by
+    // common::htr's own merkleization and by `sha2`, not by leanpoint's code.
+    let data = NodeData::with_state(big_state(64 * 1024));
+    let (_nodes, lp) = polling(vec![Behavior::Healthy(data.clone())], "300", &[]);
+    wait_verified(&lp, Duration::from_secs(10));
+    let state = fetch(&lp, "/lean/v0/states/finalized");
+    assert_eq!(state.status, 200);
+    assert_eq!(state.body, data.state);
+    let root = htr::state_root(&state.body);
+    assert_ne!(
+        htr::hex(&root),
+        "c4d21c0ccbf6e382ed1ca852d0b0c33ff88768ba63db133b90b604d5c0f6eb01",
+        "not the fixture's state"
+    );
+    let state_tag = htr::quoted_etag(&root);
+    assert_eq!(state.header("etag"), Some(state_tag.as_str()));
+    assert_eq!(
+        state.header("eth-consensus-state-root"),
+        Some(format!("0x{}", htr::hex(&root)).as_str())
+    );
+    let block = fetch(&lp, "/lean/v0/blocks/finalized");
+    assert_eq!((block.status, &block.body), (200, &data.block));
+    let block_tag = htr::quoted_etag(&Sha256::digest(&block.body));
+    assert_eq!(block.header("etag"), Some(block_tag.as_str()));
+    // Each tag built here revalidates its own body, and only its own.
+    for (path, tag, other) in [
+        ("/lean/v0/states/finalized", &state_tag, &block_tag),
+        ("/lean/v0/blocks/finalized", &block_tag, &state_tag),
+    ] {
+        let conditional = |tag: &str| {
+            http_request(
+                lp.addr,
+                &format!(
+                    "GET {path} HTTP/1.1\r\nHost: t\r\nIf-None-Match: {tag}\r\nConnection: close\r\n\r\n"
+                ),
+            )
+        };
+        let not_modified = conditional(tag);
+        assert_eq!(not_modified.status, 304, "{path}");
+        assert!(not_modified.body.is_empty(), "{path}");
+        assert_eq!(not_modified.header("etag"), Some(tag.as_str()), "{path}");
+        assert_eq!(conditional(other).status, 200, "{path}");
+    }
 }
 
 #[test]

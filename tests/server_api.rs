@@ -5,10 +5,13 @@
 
 mod common;
 
+use common::htr;
 use common::inbound::{agreed, Client};
 use common::mock::{Behavior, MockNode, NodeData};
+use common::prom::Scrape;
 use common::{http_request, upstreams_file, Leanpoint};
 use serde_json::Value;
+use sha2::Digest;
 use std::time::Duration;
 
 /// The JSON type a key must have.
@@ -407,6 +410,64 @@ fn metrics_has_the_prometheus_type_and_the_original_names() {
         let (_, value) = line.rsplit_once(' ').expect(line);
         assert!(value.parse::<f64>().is_ok(), "{line}");
     }
+    // The whole exposition parses, labelled samples included (legacy mode: one upstream
+    // named `default`, which agreed on slot 18 and never failed).
+    let m = Scrape::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let default = [("upstream", "default")];
+    assert_eq!(m.value("leanpoint_upstream_up", &default), 1.0);
+    assert_eq!(m.value("leanpoint_upstream_finalized_slot", &default), 18.0);
+    assert_eq!(m.value("leanpoint_upstream_justified_slot", &default), 19.0);
+    let errors = m.family("leanpoint_upstream_errors_total");
+    assert!(!errors.is_empty(), "one sample per kind, zeros included");
+    assert!(errors.iter().all(|s| s.value == 0.0), "{errors:?}");
+    assert_eq!(
+        m.value(
+            "leanpoint_upstream_errors_total",
+            &[("kind", "reset"), ("upstream", "default")]
+        ),
+        0.0
+    );
+    assert_eq!(m.one("leanpoint_upstreams"), 1.0);
+    assert_eq!(m.one("leanpoint_has_consensus"), 1.0);
+    assert!(m.value("leanpoint_fd_budget", &[("pool", "upstream")]) >= 1.0);
+    assert_eq!(
+        m.one("leanpoint_bundle_state_bytes"),
+        NodeData::fixture().state.len() as f64
+    );
+}
+
+#[test]
+fn the_tests_metrics_parser_reads_labels_and_refuses_what_is_not_a_sample() {
+    let text = "# HELP a x\n# TYPE a gauge\na 3\n\
+                b{upstream=\"n\\\"0\",kind=\"reset\"} 7\n\
+                b{upstream=\"n1\",kind=\"reset\"} 0\nc_total 1.5e3 1700000000000\n";
+    let s = Scrape::parse(text).unwrap();
+    assert_eq!(s.one("a"), 3.0);
+    assert_eq!(
+        s.get("b", &[("kind", "reset"), ("upstream", "n\"0")]),
+        Some(7.0)
+    );
+    assert_eq!(s.select("b{upstream=\"n1\",kind=\"reset\"}"), Some(0.0));
+    assert_eq!(
+        s.get("b", &[("upstream", "n1")]),
+        None,
+        "labels match exactly"
+    );
+    assert_eq!(s.get("b", &[]), None);
+    assert_eq!(s.one("c_total"), 1500.0);
+    assert_eq!(s.family("b").len(), 2);
+    for bad in [
+        "a",
+        "a x",
+        "a{k=\"v\" 1",
+        "a{k=v} 1",
+        "a 1 2 3",
+        "{k=\"v\"} 1",
+        "a{k=\"v\"}1",
+        "a{k=\"v\\q\"} 1",
+    ] {
+        assert!(Scrape::parse(bad).is_err(), "{bad:?}");
+    }
 }
 
 #[test]
@@ -422,15 +483,29 @@ fn etag_if_none_match_and_head_on_one_connection() {
     );
     assert_eq!(full.header("cache-control"), Some("public, max-age=1"));
     let etag = full.header("etag").expect("ETag").to_string();
-    assert!(
-        etag.starts_with("\"0x") && etag.ends_with('"') && etag.len() == 68,
-        "{etag}"
+    // The state's tag is `"0x<hash_tree_root(state)>"` (docs/api.md), computed here by
+    // the tests' own merkleization of the bytes served, not by leanpoint's; the root is
+    // also the one leanSpec wrote into the captured block as its `state_root`.
+    let root = htr::state_root(&full.body);
+    let block = NodeData::fixture().block;
+    let at = u32::from_le_bytes(block[..4].try_into().unwrap()) as usize + 48;
+    assert_eq!(
+        root[..],
+        block[at..at + 32],
+        "htr(state) = block.state_root"
     );
+    assert_eq!(
+        htr::hex(&root),
+        "c4d21c0ccbf6e382ed1ca852d0b0c33ff88768ba63db133b90b604d5c0f6eb01"
+    );
+    let expected = htr::quoted_etag(&root);
+    assert_eq!(etag, expected, "the state's ETag names its root");
 
-    // 304: no body, and no Content-Length that would contradict the 200's.
+    // 304 for the tag built here: no body, and no Content-Length that would contradict
+    // the 200's.
     c.send(
         format!(
-            "GET /lean/v0/states/finalized HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n"
+            "GET /lean/v0/states/finalized HTTP/1.1\r\nHost: t\r\nIf-None-Match: {expected}\r\n\r\n"
         )
         .as_bytes(),
     );
@@ -448,6 +523,31 @@ fn etag_if_none_match_and_head_on_one_connection() {
     );
     let again = c.read_reply(true).expect("200");
     assert_eq!((again.status, again.body.len()), (200, 1254));
+
+    // The block's tag is `"0x<SHA-256 of its bytes>"`, the digest taken here with `sha2`.
+    let block = c.get("/lean/v0/blocks/finalized");
+    assert_eq!(block.status, 200);
+    assert_eq!(block.body, NodeData::fixture().block);
+    let block_tag = htr::quoted_etag(&sha2::Sha256::digest(&block.body));
+    assert_eq!(block.header("etag"), Some(block_tag.as_str()));
+    c.send(
+        format!(
+            "GET /lean/v0/blocks/finalized HTTP/1.1\r\nHost: t\r\nIf-None-Match: {block_tag}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let nm = c.read_reply(false).expect("304");
+    assert_eq!(nm.status, 304, "{:?}", nm.headers);
+    assert_eq!(nm.header("etag"), Some(block_tag.as_str()));
+    // The state's tag does not match the block.
+    c.send(
+        format!(
+            "GET /lean/v0/blocks/finalized HTTP/1.1\r\nHost: t\r\nIf-None-Match: {expected}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let other = c.read_reply(true).expect("200");
+    assert_eq!((other.status, other.body.len()), (200, block.body.len()));
 
     // HEAD: the GET's headers, Content-Length included, and no body.
     for path in ["/lean/v0/states/finalized", "/status", "/healthz", "/nope"] {

@@ -134,15 +134,13 @@ pub fn connect_small_rcvbuf(addr: SocketAddr, rcvbuf: usize) -> TcpStream {
     TcpStream::from(fd)
 }
 
-/// The value of an unlabelled Prometheus sample `name` in `text`.
-pub fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (n, v) = l.split_once(' ')?;
-        (n == name).then(|| v.trim().parse().ok())?
-    })
+/// The value of the Prometheus sample `selector` (`name` or `name{k="v",...}`, the exact
+/// label set) in `text`; None when it is missing or the text does not parse.
+pub fn metric(text: &str, selector: &str) -> Option<f64> {
+    super::prom::Scrape::parse(text).ok()?.select(selector)
 }
 
-/// Reads the unlabelled metric `name` from a running leanpoint.
+/// Reads the sample `name` (a selector, as for [`metric`]) from a running leanpoint.
 pub fn metric_of(lp: &Leanpoint, name: &str) -> f64 {
     let reply = lp.get("/metrics");
     assert_eq!(reply.status, 200, "metrics: {}", reply.text());

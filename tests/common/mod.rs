@@ -3,8 +3,10 @@
 //! served from threads in the test process on loopback.
 #![allow(dead_code)]
 
+pub mod htr;
 pub mod inbound;
 pub mod mock;
+pub mod prom;
 pub mod static_site;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -20,6 +22,17 @@ pub struct Leanpoint {
     /// The admin listener's address, when `--admin-port` was given.
     pub admin: Option<SocketAddr>,
     pub log: Receiver<String>,
+}
+
+/// Whether the tests run under CI: `CI` set to anything but empty, `0` or `false` (GitHub
+/// Actions, GitLab and most others set `CI=true`, Woodpecker `CI=woodpecker`). Tests that
+/// need a tool or a privilege skip with a note without it, except under CI, where they
+/// fail.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim();
+        !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+    })
 }
 
 /// Path of the built binary.

@@ -272,7 +272,7 @@ pub fn request(rng: &mut Rng) -> (Vec<u8>, String, String) {
     (head.into_bytes(), method, target)
 }
 
-/// A random well-formed SSZ `State` (layout in shared/spec/upstream-api.md), with its
+/// A random well-formed SSZ `State` (layout in tests/common/htr.rs), with its
 /// genesis time, slot, justified (slot, root) and finalized (slot, root).
 pub fn state(rng: &mut Rng) -> (Vec<u8>, [u64; 4], [[u8; 32]; 2]) {
     let slot = rng.next_u64() % (1 << 40);
