@@ -318,6 +318,16 @@ impl Sim {
                 "a previous bundle held while another downloads"
             );
         }
+        // The bundle served is never ahead of the agreed checkpoint shown beside it.
+        if let Some(bundle) = &self.app.bundle {
+            let agreed = self.app.agreed.as_ref().expect("a bundle only once agreed");
+            assert!(
+                bundle.checkpoint.slot <= agreed.finalized.slot,
+                "bundle of slot {} served while slot {} is agreed",
+                bundle.checkpoint.slot,
+                agreed.finalized.slot
+            );
+        }
         if let Some(bundle) = self.app.bundle.clone() {
             if self
                 .checked

@@ -36,6 +36,17 @@ impl Scheduler {
         }
     }
 
+    /// The round ended: the bundle verified early is installed if the round agreed on
+    /// its checkpoint, dropped otherwise.
+    pub(super) fn install_early(&mut self, app: &mut AppState, now: Now) {
+        let Some(verified) = self.early.take() else {
+            return;
+        };
+        if app.agreed.as_ref().map(|a| a.finalized) == Some(verified.checkpoint) {
+            install(app, *verified, now);
+        }
+    }
+
     /// Starts fetching the agreed checkpoint's bundle unless it is held or on its way.
     pub(super) fn want_bundle(&mut self, app: &mut AppState) {
         if let Some(agreed) = app.agreed.clone() {
@@ -50,7 +61,9 @@ impl Scheduler {
             self.fetch = None;
             return;
         }
-        if self.fetch.as_ref().is_some_and(|f| f.target == target) {
+        if self.fetch.as_ref().is_some_and(|f| f.target == target)
+            || self.early.as_ref().is_some_and(|v| v.checkpoint == target)
+        {
             return;
         }
         let failed_names = self
@@ -122,7 +135,13 @@ impl Scheduler {
             }
             Progress::Verified(verified) => {
                 self.fetch = None;
-                install(app, *verified, now);
+                let agreed = app.agreed.as_ref().map(|a| a.finalized);
+                if agreed == Some(verified.checkpoint) {
+                    install(app, *verified, now);
+                } else {
+                    // Fetched early: served once the round publishes the agreement.
+                    self.early = Some(verified);
+                }
             }
             Progress::Failed {
                 upstream,

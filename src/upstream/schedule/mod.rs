@@ -63,6 +63,10 @@ pub struct Scheduler {
     polls: Vec<Option<Poll>>,
     round: Option<Round>,
     fetch: Option<BundleFetch>,
+    /// A bundle verified by an early fetch, before its round published the agreement:
+    /// installed when the round ends agreeing on it (so the bundle served is never
+    /// ahead of the agreed checkpoint `/status` and `/metrics` show), else dropped.
+    early: Option<Box<bundle::Verified>>,
     /// Id of the current fetch (each new fetch gets the next).
     fetch_id: u64,
     /// The members (by name, which a reload does not change) whose bundle failed
@@ -94,6 +98,7 @@ impl Scheduler {
             polls: (0..upstreams).map(|_| None).collect(),
             round: None,
             fetch: None,
+            early: None,
             fetch_id: 0,
             failed: VecDeque::new(),
             split_streak: 0,
@@ -313,6 +318,7 @@ impl Scheduler {
         let took = now.mono.saturating_sub(round.started);
         let previous_error = app.last_error.clone();
         let outcome = finish_round(app, &round.polled, &round.votes, now.wall, took);
+        self.install_early(app, now);
         let mut at = self.next_tick;
         match outcome {
             RoundOutcome::Agreed { new_checkpoint } => {
