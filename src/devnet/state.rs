@@ -1,7 +1,7 @@
 //! The simulated post-states, pure: what one holds (`PostState`), its SSZ encoding as
 //! served at `/lean/v0/states/finalized` (fixed part of 228 bytes, five offsets, then the
 //! history roots, the justified-slots bitlist, 112-byte validators, the justification
-//! roots and bits; layout in `shared/spec/upstream-api.md`), and its hash tree root
+//! roots and bits; leanSpec's `State` container), and its hash tree root
 //! computed from the same fields without re-hashing the history (`StateConstants`).
 //! Deterministic: the same inputs always give the same bytes and root.
 

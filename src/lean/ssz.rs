@@ -1,5 +1,5 @@
 //! Validation of the SSZ `State` an upstream serves at `/lean/v0/states/finalized`
-//! (layout in `shared/spec/upstream-api.md`): fixed part of 228 bytes, five u32 offsets
+//! (leanSpec's `State` container, also written out in `tests/common/htr.rs`): fixed part of 228 bytes, five u32 offsets
 //! (first = 228, non-decreasing, within the body), not text, a sane slot.
 //!
 //! The check is O(1) in the size of the state (only the fixed part, the offsets and the
