@@ -1,6 +1,7 @@
 //! Validation of the SSZ `State` an upstream serves at `/lean/v0/states/finalized`
-//! (leanSpec's `State` container, also written out in `tests/common/htr.rs`): fixed part of 228 bytes, five u32 offsets
-//! (first = 228, non-decreasing, within the body), not text, a sane slot.
+//! (leanSpec's `State` container, also written out in `tests/common/htr.rs`): fixed
+//! part of 228 bytes, five u32 offsets (first = 228, non-decreasing, within the body),
+//! not text, a sane slot.
 //!
 //! The check is O(1) in the size of the state (only the fixed part, the offsets and the
 //! last byte of each bitlist are read), except for a text sniff of at most
