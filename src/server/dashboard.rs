@@ -1,12 +1,13 @@
 //! The built-in dashboard page served at `/` when no `--static-dir` is given: one
 //! self-contained HTML page (`dashboard.html`, compiled in; no build step, no CDN, no
 //! external font) that polls `status`, `api/upstreams`, `api/history`, `metrics`,
-//! `api/timeline` and the selected upstream's `api/upstreams/{name}/fork_choice` every
-//! 2 s with relative URLs, so it also works behind a proxy path prefix. The finality
-//! chart (slots over time, one line per upstream and the agreed line) is inline SVG built
-//! by the page's own script; lagging and minority upstreams are highlighted in the chart
-//! and in the upstreams table. Upstream-provided strings (names,
-//! errors, URLs) are only ever written with `textContent`/`setAttribute`.
+//! `api/timeline` (only after a round completed: `last_updated_ms` moved) and the
+//! selected upstream's `api/upstreams/{name}/fork_choice` every 2 s with relative URLs,
+//! so it also works behind a proxy path prefix. The finality chart (slots over time, one
+//! line per upstream and the agreed line) is inline SVG built by the page's own script;
+//! lagging and minority upstreams are highlighted in the chart and in the upstreams
+//! table. Upstream-provided strings (names, errors, URLs) are only ever written with
+//! `textContent`/`setAttribute`.
 
 /// The page, served as `text/html; charset=utf-8`.
 pub const PAGE: &str = include_str!("dashboard.html");
