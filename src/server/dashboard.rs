@@ -1,6 +1,6 @@
 //! The built-in dashboard page served at `/` when no `--static-dir` is given: one
-//! self-contained HTML page (`dashboard.html`, compiled in; no build step, no CDN, no
-//! external font) that polls `status`, `api/upstreams`, `api/history`, `metrics`,
+//! self-contained HTML page (`dashboard.html` and the chart's `dashboard_timeline.js`,
+//! compiled in; no build step, no CDN, no external font) that polls `status`, `api/upstreams`, `api/history`, `metrics`,
 //! `api/timeline` (only after a round completed: `last_updated_ms` moved) and the
 //! selected upstream's `api/upstreams/{name}/fork_choice` every 2 s with relative URLs,
 //! so it also works behind a proxy path prefix. The finality chart (slots over time, one
@@ -9,8 +9,14 @@
 //! table. Upstream-provided strings (names, errors, URLs) are only ever written with
 //! `textContent`/`setAttribute`.
 
-/// The page, served as `text/html; charset=utf-8`.
-pub const PAGE: &str = include_str!("dashboard.html");
+/// The page, served as `text/html; charset=utf-8`: `dashboard.html` (markup, style and
+/// the main script), then the finality chart's script, `dashboard_timeline.js`.
+pub const PAGE: &str = concat!(
+    include_str!("dashboard.html"),
+    "<script>\n\"use strict\";\n",
+    include_str!("dashboard_timeline.js"),
+    "</script>\n</body>\n</html>\n"
+);
 
 #[cfg(test)]
 mod tests {
@@ -54,6 +60,17 @@ mod tests {
             !PAGE.contains("href=\"/"),
             "absolute link breaks a proxy prefix"
         );
+    }
+
+    #[test]
+    fn the_chart_script_comes_after_the_main_script() {
+        let main = PAGE.find("async function refresh()").expect("main script");
+        let chart = PAGE.find("function renderTimeline(tl)").expect("chart script");
+        assert!(main < chart);
+        assert_eq!(PAGE.matches("<script>").count(), 2);
+        assert_eq!(PAGE.matches("</body>").count(), 1);
+        // The first refresh waits for both scripts.
+        assert!(PAGE.contains("addEventListener(\"DOMContentLoaded\""));
     }
 
     #[test]
