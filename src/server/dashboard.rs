@@ -65,7 +65,9 @@ mod tests {
     #[test]
     fn the_chart_script_comes_after_the_main_script() {
         let main = PAGE.find("async function refresh()").expect("main script");
-        let chart = PAGE.find("function renderTimeline(tl)").expect("chart script");
+        let chart = PAGE
+            .find("function renderTimeline(tl)")
+            .expect("chart script");
         assert!(main < chart);
         assert_eq!(PAGE.matches("<script>").count(), 2);
         assert_eq!(PAGE.matches("</body>").count(), 1);
