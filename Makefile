@@ -4,7 +4,7 @@ CARGO ?= cargo
 LEAN_URL ?= http://127.0.0.1:5052
 PORT ?= 5555
 
-.PHONY: all build release run run-lean test lint fmt bench soak scale fuzz clean
+.PHONY: all build release run run-lean test lint fmt bench soak scale fuzz clean screenshot
 
 all: build
 
@@ -74,6 +74,13 @@ fuzz:
 
 clean:
 	$(CARGO) clean
+
+# Refreshes docs/dashboard.png (1280x1400): the finality-chart browser test (tests/browser/
+# timeline.rs: lean-devnet with healthy, lagging and flapping nodes) takes the screenshot
+# and, with UPDATE_DASHBOARD_PNG=1, copies it there. Needs chromium in PATH.
+screenshot:
+	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
+	UPDATE_DASHBOARD_PNG=1 CI=true $(CARGO) nextest run --test browser -E 'test(finality_chart)' --no-capture
 
 # Benchmarks (scripts/bench/, figures and machine in docs/benchmarks.md). Each is bounded
 # and kills what it starts. bench-http needs wrk and nginx (apt-get install -y wrk nginx);

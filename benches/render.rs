@@ -1,6 +1,7 @@
 //! Benches of the pure HTTP API: routing plus rendering of `/status` (the hot endpoint,
 //! targeted at ~100k req/s with room to spare), `/api/upstreams` with 16 and 1000
-//! upstreams, and `/metrics` with 16 upstreams.
+//! upstreams, `/metrics` with 16 upstreams, and a full `/api/timeline` (16 upstreams
+//! × 360 rounds).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use leanpoint::app::{Agreed, AppState, Blob, Bundle, RoundView, UpstreamError, UpstreamErrorKind};
@@ -134,6 +135,17 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
     c.bench_function("route_metrics_16", |b| b.iter(|| get(&small, "/metrics")));
+    // A full timeline: 16 upstreams, an hour of rounds at the default --poll-ms.
+    let mut full = app(16);
+    let rounds = leanpoint::app::timeline::TIMELINE_LEN as i64;
+    for i in 0..rounds {
+        let t = NOW - 10_000 * (rounds - i);
+        full.timeline
+            .record_round(&full.upstreams, full.agreed.as_ref(), true, t);
+    }
+    c.bench_function("route_timeline_16x360", |b| {
+        b.iter(|| get(&full, "/api/timeline"))
+    });
 }
 
 criterion_group!(render, benches);

@@ -2,23 +2,27 @@
 //! answering 503) and a leanpoint child, then headless Chromium renders `/` and the
 //! DOM it builds from the live JSON is checked (agreed slots, every upstream's row, the
 //! faulty one marked down with its error kind, the fork-choice tree); a second run saves
-//! a screenshot to `target/dashboard.png`.
+//! a screenshot to `target/dashboard.png`. The finality chart is checked against the
+//! simulator in `browser/timeline.rs`.
 //!
-//! Without Chromium (`chromium` or `chromium-browser` in PATH) the test is skipped with
-//! a note, except in CI (`CI` set, see `common::in_ci`) where it fails.
+//! Without Chromium (`chromium` or `chromium-browser` in PATH) the tests are skipped with
+//! a note, except in CI (`CI` set, see `common::in_ci`) where they fail.
 
+#[path = "browser/chrome.rs"]
+mod chrome;
 mod common;
+#[path = "browser/dom.rs"]
+mod dom;
+#[path = "devnet/harness.rs"]
+mod harness;
+#[path = "browser/timeline.rs"]
+mod timeline;
 
+use chrome::{chromium_or_skip, run_chromium, screenshot, target_dir};
 use common::mock::{Behavior, MockNode, NodeData};
 use common::{upstreams_file, Leanpoint};
-use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Longest a browser run may take before its process group is killed.
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
+use dom::{text_of_id, upstream_row};
+use std::time::Duration;
 
 /// With the liar and the faulty node, four polled: a majority needs three answers, so
 /// the liar (first in the file) is a member of every early majority and asked first.
@@ -26,118 +30,9 @@ const HEALTHY: [&str; 2] = ["zeam_0", "ream_0"];
 const FAULTY: &str = "lantern_0";
 const LIAR: &str = "liar_0";
 
-/// The first of `chromium`, `chromium-browser` found in PATH.
-fn find_chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser"].iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Runs headless Chromium with a fresh profile on `url`; returns its stdout. The whole
-/// process group is killed if it outlives `BROWSER_TIMEOUT`.
-fn run_chromium(browser: &Path, extra: &[&str], url: &str) -> String {
-    let profile = std::env::temp_dir().join(format!(
-        "leanpoint-chromium-{}-{:016x}",
-        std::process::id(),
-        rand_u64()
-    ));
-    std::fs::create_dir_all(&profile).expect("profile dir");
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            "--disable-quic",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--virtual-time-budget=5000")
-        .args(extra)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", browser.display()));
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        let _ = stdout.read_to_string(&mut out);
-        out
-    });
-    let deadline = Instant::now() + BROWSER_TIMEOUT;
-    let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            let _ = child.wait();
-            let _ = std::fs::remove_dir_all(&profile);
-            panic!("chromium did not finish within {BROWSER_TIMEOUT:?}; killed");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let out = reader.join().unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(status.success(), "chromium exited with {status}");
-    out
-}
-
-/// A per-call random number (fresh `RandomState` keys).
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(7);
-    h.finish()
-}
-
-/// The text directly inside the element with `id` (up to its first child tag).
-fn text_of_id<'a>(dom: &'a str, id: &str) -> Option<&'a str> {
-    let at = dom.find(&format!("id=\"{id}\""))?;
-    let rest = dom.get(at..)?;
-    let open_end = rest.find('>')?;
-    let inner = rest.get(open_end + 1..)?;
-    Some(inner.get(..inner.find('<')?)?.trim())
-}
-
-/// The `<tr …>…</tr>` of the upstream row named `name`.
-fn upstream_row<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
-    let at = dom.find(&format!("data-upstream=\"{name}\""))?;
-    let rest = dom.get(at..)?;
-    rest.get(..rest.find("</tr>")?)
-}
-
-/// `target/` of this package (or `CARGO_TARGET_DIR`).
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
 #[test]
 fn dashboard_renders_live_state_in_headless_chromium() {
-    let Some(browser) = find_chromium() else {
-        if common::in_ci() {
-            panic!(
-                "chromium is required in CI (CI is set) for the dashboard browser test: \
-                 install it (apt-get install chromium) or put chromium/chromium-browser in PATH"
-            );
-        }
-        eprintln!(
-            "note: skipping the dashboard browser test: neither chromium nor chromium-browser is in PATH"
-        );
+    let Some(browser) = chromium_or_skip("dashboard") else {
         return;
     };
 
@@ -232,19 +127,6 @@ fn dashboard_renders_live_state_in_headless_chromium() {
     assert!(dom.contains("class=\"n head\""), "head block not marked");
 
     let shot = target_dir().join("dashboard.png");
-    let _ = std::fs::remove_file(&shot);
-    let shot_arg = format!("--screenshot={}", shot.display());
-    run_chromium(&browser, &[&shot_arg, "--window-size=1280,900"], &url);
-    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    let dim = |at: usize| {
-        png.get(at..at + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    assert_eq!(
-        (dim(16), dim(20)),
-        (Some(1280), Some(900)),
-        "screenshot size"
-    );
+    screenshot(&browser, &url, &shot, 1280, 900);
     eprintln!("dashboard screenshot: {}", shot.display());
 }

@@ -1,5 +1,5 @@
 //! The public HTTP API of a running leanpoint on real loopback sockets: every endpoint's
-//! exact JSON keys and types, status codes and error bodies, `/metrics`, conditional
+//! exact JSON keys and types (`/api/timeline` included), status codes and error bodies, `/metrics`, conditional
 //! and HEAD requests, other methods, the static directory (no escape in any encoding),
 //! and pipelined requests answered in order.
 
@@ -24,6 +24,7 @@ enum Ty {
     /// `"0x"` and 64 hex digits.
     Root,
     Obj,
+    Arr,
     Null,
     /// One of the two.
     Or(&'static Ty, &'static Ty),
@@ -45,6 +46,7 @@ fn has_type(v: &Value, ty: Ty) -> bool {
             s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
         }),
         Ty::Obj => v.is_object(),
+        Ty::Arr => v.is_array(),
         Ty::Null => v.is_null(),
         Ty::Or(a, b) => has_type(v, *a) || has_type(v, *b),
     }
@@ -138,6 +140,87 @@ const HISTORY_KEYS: &[(&str, Ty)] = &[
     ("agreeing_upstreams", Ty::U64),
     ("responding_upstreams", Ty::U64),
 ];
+
+const TIMELINE_KEYS: &[(&str, Ty)] = &[
+    ("now_ms", Ty::I64),
+    ("capacity", Ty::U64),
+    ("agreed_finalized_slot", OPT_U64),
+    ("agreed", Ty::Arr),
+    ("upstreams", Ty::Arr),
+];
+
+const TIMELINE_AGREED_KEYS: &[(&str, Ty)] = &[
+    ("t", Ty::I64),
+    ("finalized", OPT_U64),
+    ("consensus", Ty::Bool),
+];
+
+const TIMELINE_SERIES_KEYS: &[(&str, Ty)] = &[
+    ("name", Ty::Str),
+    ("standing", Ty::Str),
+    ("lag_slots", Ty::U64),
+    ("finalized", OPT_U64),
+    ("samples", Ty::Arr),
+];
+
+const TIMELINE_SAMPLE_KEYS: &[(&str, Ty)] = &[
+    ("t", Ty::I64),
+    ("finalized", OPT_U64),
+    ("justified", OPT_U64),
+    ("head", OPT_U64),
+    ("root", OPT_STR),
+    ("error", OPT_STR),
+    ("standing", Ty::Str),
+];
+
+/// `/api/timeline` of `good_and_bad`: every key and type, `good` agreeing on slot 18
+/// with its root's prefix, `bad` failing with `bad_status`.
+fn check_timeline(lp: &Leanpoint) {
+    let reply = lp.get("/api/timeline");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.header("cache-control"), Some("no-cache"));
+    let v = reply.json();
+    assert_shape("/api/timeline", &v, TIMELINE_KEYS);
+    assert_eq!(v["capacity"], 360);
+    assert_eq!(v["agreed_finalized_slot"], 18);
+    let agreed = v["agreed"].as_array().expect("agreed");
+    assert!(!agreed.is_empty(), "{v}");
+    for a in agreed {
+        assert_shape("/api/timeline agreed", a, TIMELINE_AGREED_KEYS);
+    }
+    assert_eq!(agreed.last().map(|a| &a["finalized"]), Some(&18.into()));
+    let ups = v["upstreams"].as_array().expect("upstreams");
+    let names: Vec<&str> = ups.iter().filter_map(|u| u["name"].as_str()).collect();
+    assert_eq!(names, ["good", "bad"]);
+    for u in ups {
+        assert_shape("/api/timeline upstream", u, TIMELINE_SERIES_KEYS);
+        for s in u["samples"].as_array().expect("samples") {
+            assert_shape("/api/timeline sample", s, TIMELINE_SAMPLE_KEYS);
+        }
+    }
+    let good = &ups[0];
+    assert_eq!(
+        (&good["standing"], &good["finalized"]),
+        (&"agreeing".into(), &18.into())
+    );
+    let last = good["samples"]
+        .as_array()
+        .and_then(|l| l.last())
+        .expect("a sample");
+    assert_eq!(
+        (&last["finalized"], &last["justified"], &last["root"]),
+        (&18.into(), &19.into(), &"0x9f657880".into())
+    );
+    let bad = &ups[1];
+    assert_eq!(bad["standing"], "unknown");
+    let last = bad["samples"]
+        .as_array()
+        .and_then(|l| l.last())
+        .expect("a sample");
+    assert_eq!(last["error"], "bad_status");
+    assert!(last["finalized"].is_null());
+}
 
 const JUSTIFIED_ROOT: &str = "0xd48a550951e453a948139b5855d5e7493e99fa379b0b767a638d9bd46e6c5be1";
 
@@ -245,6 +328,8 @@ fn json_endpoints_have_the_contract_keys_and_types() {
         (&entries[0]["justified_slot"], &entries[0]["finalized_slot"]),
         (&19.into(), &18.into())
     );
+
+    check_timeline(&lp);
 
     let cp = lp.get("/lean/v0/checkpoints/justified");
     assert_eq!(cp.status, 200);
@@ -550,7 +635,13 @@ fn etag_if_none_match_and_head_on_one_connection() {
     assert_eq!((other.status, other.body.len()), (200, block.body.len()));
 
     // HEAD: the GET's headers, Content-Length included, and no body.
-    for path in ["/lean/v0/states/finalized", "/status", "/healthz", "/nope"] {
+    for path in [
+        "/lean/v0/states/finalized",
+        "/status",
+        "/healthz",
+        "/nope",
+        "/api/timeline",
+    ] {
         c.send(format!("HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
         let head = c.read_reply(false).expect("HEAD reply");
         let get = c.get(path);
@@ -560,8 +651,8 @@ fn etag_if_none_match_and_head_on_one_connection() {
             get.header("content-type"),
             "{path}"
         );
-        if path != "/status" {
-            // /status's timestamps may change between the two.
+        if path != "/status" && path != "/api/timeline" {
+            // /status's timestamps (and the timeline) may change between the two.
             assert_eq!(
                 head.header("content-length").map(str::to_string),
                 Some(get.body.len().to_string()),

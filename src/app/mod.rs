@@ -1,11 +1,13 @@
 //! What leanpoint knows, free of I/O: per-upstream records, the agreed checkpoint, the
-//! verified bundle (block and state) served for it, the history of agreements, and the
-//! counters behind `/metrics`. The poll scheduler writes it; the server reads it.
+//! verified bundle (block and state) served for it, the history of agreements, the
+//! timeline of every upstream's slots, and the counters behind `/metrics`. The poll
+//! scheduler writes it; the server reads it.
 
 pub mod blob;
 pub mod error_kind;
 pub mod round;
 pub mod standing;
+pub mod timeline;
 
 use crate::config::UpstreamSpec;
 use crate::fd_budget::FdBudget;
@@ -18,6 +20,7 @@ use std::rc::Rc;
 pub use blob::Blob;
 pub use error_kind::{UpstreamError, UpstreamErrorKind};
 pub use standing::Standing;
+pub use timeline::Timeline;
 
 /// How long the previous bundle stays held after an advance, so that a client that got
 /// its block can still get the matching state (`server::pairing`).
@@ -220,6 +223,8 @@ pub struct AppState {
     pub round: RoundView,
     pub history: VecDeque<HistoryEntry>,
     pub history_len: usize,
+    /// Every upstream's slots and standing per round, and the agreed slot per round.
+    pub timeline: Timeline,
     pub stale_ms: u64,
     pub fd_budget: FdBudget,
     pub fd_pressure_percent: u8,
@@ -236,8 +241,11 @@ impl AppState {
         fd_budget: FdBudget,
         fd_pressure_percent: u8,
     ) -> Self {
+        let upstreams: Vec<UpstreamRecord> =
+            upstreams.into_iter().map(UpstreamRecord::new).collect();
+        let timeline = Timeline::new(upstreams.iter().map(|u| u.spec.name.as_str()));
         AppState {
-            upstreams: upstreams.into_iter().map(UpstreamRecord::new).collect(),
+            upstreams,
             agreed: None,
             bundle: None,
             previous_bundle: None,
@@ -249,6 +257,7 @@ impl AppState {
             round: RoundView::default(),
             history: VecDeque::new(),
             history_len,
+            timeline,
             stale_ms,
             fd_budget,
             fd_pressure_percent,

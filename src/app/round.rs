@@ -1,6 +1,7 @@
 //! The end of a poll round, pure: take this round's votes, decide by strict majority on
 //! the finalized checkpoint, and update the agreed checkpoint (its justified checkpoint
-//! never going backwards), the history, `error_count` and `last_error`.
+//! never going backwards), the history, `error_count` and `last_error`; then sample the
+//! timeline.
 
 use super::{Agreed, AppState, HistoryEntry, RoundView};
 use crate::consensus::{decide, Vote};
@@ -16,8 +17,25 @@ pub enum RoundOutcome {
 }
 
 /// Closes a round. `polled` are the upstream indices polled this round and `votes` the
-/// responders' votes.
+/// responders' votes. Every upstream and the agreed slot are then sampled into the
+/// timeline, at `now_ms`.
 pub fn finish_round(
+    app: &mut AppState,
+    polled: &[usize],
+    votes: &[Vote],
+    now_ms: i64,
+    round_ms: u64,
+) -> RoundOutcome {
+    let outcome = decide_round(app, polled, votes, now_ms, round_ms);
+    let consensus = matches!(outcome, RoundOutcome::Agreed { .. });
+    app.timeline
+        .record_round(&app.upstreams, app.agreed.as_ref(), consensus, now_ms);
+    outcome
+}
+
+/// The decision of a round and its effect on the agreed checkpoint, the history and
+/// the counters.
+fn decide_round(
     app: &mut AppState,
     polled: &[usize],
     votes: &[Vote],

@@ -3,7 +3,7 @@
 //! per slot per fork and shared by every node (and connection) serving that view
 //! through `Rc`. The roots in them are the chain's true roots (`chain::ForkChain`).
 
-use super::chain::{ChainParams, ChainView, ForkChain};
+use super::chain::{fork_at, ChainParams, ChainView, ForkChain};
 use super::state::{tamper, StateConstants};
 use crate::lean::lstar::encode_signed_block;
 use crate::lean::{root_hex, Checkpoint, Root};
@@ -132,8 +132,10 @@ impl BodyCache {
             .or_insert_with(|| ForkChain::new(params, fork, constants.clone()))
     }
 
-    /// The bodies of `fork` at head `head`, built on first use.
+    /// The bodies of `fork` at head `head`, built on first use (for the `flapping` tag,
+    /// of the fork it serves at that head: `chain::fork_at`).
     pub fn get(&mut self, fork: u64, head: u64) -> Rc<NodeBodies> {
+        let fork = fork_at(fork, head);
         if let Some(b) = self.built.get(&(fork, head)) {
             return b.clone();
         }
@@ -290,6 +292,29 @@ mod tests {
             validate_state(&forked.state).unwrap().slot,
             validate_state(&a.state).unwrap().slot
         );
+    }
+
+    #[test]
+    fn a_flapping_node_serves_each_fork_in_turn() {
+        use crate::devnet::chain::{FLAPPING, FLAP_SLOTS};
+        let mut cache = BodyCache::new(params(), 64);
+        for head in 0..4 * FLAP_SLOTS {
+            let flap = cache.get(FLAPPING, head);
+            let expected = if (head / FLAP_SLOTS).is_multiple_of(2) {
+                CANONICAL
+            } else {
+                ALTERNATE
+            };
+            assert_eq!(flap.view.fork, expected, "head {head}");
+            assert!(Rc::ptr_eq(&flap, &cache.get(expected, head)), "shared");
+        }
+        // On the alternate fork: the canonical finalized slot, another root (from slot 1).
+        let head = FLAP_SLOTS + 3;
+        let (flap, canonical) = (cache.get(FLAPPING, head), cache.get(CANONICAL, head));
+        assert_eq!(flap.view.finalized.slot, canonical.view.finalized.slot);
+        assert_ne!(flap.view.finalized.root, canonical.view.finalized.root);
+        let back = cache.get(FLAPPING, 2 * FLAP_SLOTS);
+        assert_eq!(back.view, cache.get(CANONICAL, 2 * FLAP_SLOTS).view);
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! a few dozen hashes whatever the length of the history: computing `n` slots is linear
 //! (about 6 µs a slot in a release build), not quadratic.
 //!
-//! The canonical and the alternate fork share the genesis block. From slot 1 on, each
+//! The canonical and the alternate fork share the genesis block; a `flapping` node moves
+//! from one to the other every few slots (`fork_at`). From slot 1 on, each
 //! post-state of the alternate fork also holds one justification still collecting
 //! votes (its parent, one vote), so its states and block roots differ from the
 //! canonical ones.
@@ -25,10 +26,27 @@ use std::rc::Rc;
 pub const CANONICAL: u64 = 0;
 /// Fork tag of the `forked` nodes' chain.
 pub const ALTERNATE: u64 = 1;
+/// Not a chain: the tag of the `flapping` nodes, which serve [`CANONICAL`] and
+/// [`ALTERNATE`] in turns of [`FLAP_SLOTS`] slots ([`fork_at`] says which).
+pub const FLAPPING: u64 = 2;
+/// Slots a `flapping` node stays on one fork before it moves to the other.
+pub const FLAP_SLOTS: u64 = 4;
 /// Slots the justified checkpoint trails the head.
 pub const JUSTIFIED_LAG: u64 = 2;
 /// Slots the finalized checkpoint trails the head.
 pub const FINALIZED_LAG: u64 = 3;
+
+/// The chain a node of fork tag `fork` serves at head `head`: `fork` itself, except for
+/// [`FLAPPING`]: the canonical chain for heads `0..FLAP_SLOTS`, the alternate one for
+/// the next `FLAP_SLOTS`, and so on. On the alternate fork its finalized checkpoint has
+/// the canonical slot and another root: a minority checkpoint.
+pub fn fork_at(fork: u64, head: u64) -> u64 {
+    match fork {
+        FLAPPING if (head / FLAP_SLOTS).is_multiple_of(2) => CANONICAL,
+        FLAPPING => ALTERNATE,
+        other => other,
+    }
+}
 
 /// What every node's chain is derived from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -142,3 +142,21 @@ fn proposers_rotate() {
         [0, 1, 2, 3, 0, 1]
     );
 }
+
+#[test]
+fn a_flapping_tag_alternates_between_the_forks() {
+    let forks: Vec<u64> = (0..FLAP_SLOTS * 4)
+        .step_by(FLAP_SLOTS as usize / 2)
+        .map(|head| fork_at(FLAPPING, head))
+        .collect();
+    assert_eq!(
+        forks,
+        [CANONICAL, CANONICAL, ALTERNATE, ALTERNATE, CANONICAL, CANONICAL, ALTERNATE, ALTERNATE]
+    );
+    assert_eq!(fork_at(FLAPPING, FLAP_SLOTS - 1), CANONICAL);
+    assert_eq!(fork_at(FLAPPING, FLAP_SLOTS), ALTERNATE);
+    for head in [0, 5, 1_000_000] {
+        assert_eq!(fork_at(CANONICAL, head), CANONICAL);
+        assert_eq!(fork_at(ALTERNATE, head), ALTERNATE);
+    }
+}

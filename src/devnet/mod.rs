@@ -63,7 +63,11 @@ pub fn run(cfg: DevnetConfig, out: &mut dyn Write) -> Result<(), String> {
     // announced, not during the first request.
     let head = params.head_at(clock.now_ms());
     for fork in [chain::CANONICAL, chain::ALTERNATE] {
-        if cfg.profiles.iter().any(|p| p.fork() == fork) {
+        if cfg
+            .profiles
+            .iter()
+            .any(|p| p.fork() == fork || p.fork() == chain::FLAPPING)
+        {
             cache.get(fork, head);
         }
     }

@@ -1,6 +1,6 @@
 //! Fault profiles of simulated nodes, and the deterministic PRNG the `flaky` ones use.
 
-use super::chain::{ChainParams, ALTERNATE, CANONICAL};
+use super::chain::{ChainParams, ALTERNATE, CANONICAL, FLAPPING};
 
 /// How a simulated node behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,6 +13,10 @@ pub enum Profile {
     Late,
     /// Serves another fork (different roots).
     Forked,
+    /// Serves the canonical chain and another fork in turns of `chain::FLAP_SLOTS`
+    /// slots: on the fork, its finalized checkpoint is a minority one (the agreed slot,
+    /// another root).
+    Flapping,
     /// Serves the true fork choice, checkpoints and block, but a tampered state (one
     /// byte of a validator key changed: layout-valid, only its root gives it away).
     Liar,
@@ -31,11 +35,12 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 11] = [
+    pub const ALL: [Profile; 12] = [
         Profile::Healthy,
         Profile::Lagging,
         Profile::Late,
         Profile::Forked,
+        Profile::Flapping,
         Profile::Liar,
         Profile::NoForkChoice,
         Profile::Silent,
@@ -52,6 +57,7 @@ impl Profile {
             Profile::Lagging => "lagging",
             Profile::Late => "late",
             Profile::Forked => "forked",
+            Profile::Flapping => "flapping",
             Profile::Liar => "liar",
             Profile::NoForkChoice => "no-fork-choice",
             Profile::Silent => "silent",
@@ -69,6 +75,9 @@ impl Profile {
             Profile::Lagging => "serves the canonical chain --lag-slots slots behind",
             Profile::Late => "sees each new slot --late-ms after the others",
             Profile::Forked => "serves another fork (other roots at the same slots)",
+            Profile::Flapping => {
+                "canonical chain and another fork in turns of 4 slots (a minority checkpoint)"
+            }
             Profile::Liar => "true fork choice and block, a tampered state",
             Profile::NoForkChoice => "answers 404 on /lean/v0/fork_choice, the rest true",
             Profile::Silent => "accepts and reads, never answers",
@@ -89,10 +98,12 @@ impl Profile {
         Profile::ALL.map(Profile::name).join(", ")
     }
 
-    /// The fork the node serves.
+    /// The fork the node serves (for `flapping`, the tag `chain::FLAPPING`, which the
+    /// body cache resolves by head: `chain::fork_at`).
     pub fn fork(self) -> u64 {
         match self {
             Profile::Forked => ALTERNATE,
+            Profile::Flapping => FLAPPING,
             _ => CANONICAL,
         }
     }
@@ -147,8 +158,8 @@ mod tests {
         assert_eq!(Profile::parse(""), None);
         assert_eq!(
             Profile::names(),
-            "healthy, lagging, late, forked, liar, no-fork-choice, silent, slow, flaky, \
-             garbage, down"
+            "healthy, lagging, late, forked, flapping, liar, no-fork-choice, silent, slow, \
+             flaky, garbage, down"
         );
         assert_eq!(
             Profile::parse("no-fork-choice"),
@@ -165,6 +176,17 @@ mod tests {
             validators: 4,
         };
         assert_eq!(Profile::Forked.fork(), ALTERNATE);
+        assert_eq!(Profile::Flapping.fork(), FLAPPING);
+        let turns = format!("in turns of {} slots", crate::devnet::chain::FLAP_SLOTS);
+        assert!(
+            Profile::Flapping.about().contains(&turns),
+            "--help says {turns}"
+        );
+        assert_eq!(
+            Profile::Flapping.head(&params, 2_500, 3, 700),
+            12,
+            "not late"
+        );
         for p in [
             Profile::Healthy,
             Profile::Liar,

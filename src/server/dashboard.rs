@@ -1,12 +1,22 @@
 //! The built-in dashboard page served at `/` when no `--static-dir` is given: one
-//! self-contained HTML page (`dashboard.html`, compiled in; no build step, no CDN, no
-//! external font) that polls `status`, `api/upstreams`, `api/history`, `metrics` and the
+//! self-contained HTML page (`dashboard.html` and the chart's `dashboard_timeline.js`,
+//! compiled in; no build step, no CDN, no external font) that polls `status`, `api/upstreams`, `api/history`, `metrics`,
+//! `api/timeline` (only after a round completed: `last_updated_ms` moved) and the
 //! selected upstream's `api/upstreams/{name}/fork_choice` every 2 s with relative URLs,
-//! so it also works behind a proxy path prefix. Upstream-provided strings (names,
-//! errors, URLs) are only ever written with `textContent`/`setAttribute`.
+//! so it also works behind a proxy path prefix. The finality chart (slots over time, one
+//! line per upstream and the agreed line) is inline SVG built by the page's own script;
+//! lagging and minority upstreams are highlighted in the chart and in the upstreams
+//! table. Upstream-provided strings (names, errors, URLs) are only ever written with
+//! `textContent`/`setAttribute`.
 
-/// The page, served as `text/html; charset=utf-8`.
-pub const PAGE: &str = include_str!("dashboard.html");
+/// The page, served as `text/html; charset=utf-8`: `dashboard.html` (markup, style and
+/// the main script), then the finality chart's script, `dashboard_timeline.js`.
+pub const PAGE: &str = concat!(
+    include_str!("dashboard.html"),
+    "<script>\n\"use strict\";\n",
+    include_str!("dashboard_timeline.js"),
+    "</script>\n</body>\n</html>\n"
+);
 
 #[cfg(test)]
 mod tests {
@@ -37,6 +47,7 @@ mod tests {
             "getJson(\"api/upstreams\")",
             "getJson(\"api/history\")",
             "getText(\"metrics\")",
+            "getJson(\"api/timeline\")",
             "\"api/upstreams/\" + encodeURIComponent(name) + \"/fork_choice\"",
         ] {
             assert!(PAGE.contains(path), "page does not fetch {path}");
@@ -49,6 +60,19 @@ mod tests {
             !PAGE.contains("href=\"/"),
             "absolute link breaks a proxy prefix"
         );
+    }
+
+    #[test]
+    fn the_chart_script_comes_after_the_main_script() {
+        let main = PAGE.find("async function refresh()").expect("main script");
+        let chart = PAGE
+            .find("function renderTimeline(tl)")
+            .expect("chart script");
+        assert!(main < chart);
+        assert_eq!(PAGE.matches("<script>").count(), 2);
+        assert_eq!(PAGE.matches("</body>").count(), 1);
+        // The first refresh waits for both scripts.
+        assert!(PAGE.contains("addEventListener(\"DOMContentLoaded\""));
     }
 
     #[test]
@@ -85,10 +109,25 @@ mod tests {
             "id=\"history\"",
             "id=\"fc-svg\"",
             "id=\"fd-open\"",
+            "id=\"timeline-svg\"",
+            "id=\"timeline-legend\"",
         ] {
             assert!(PAGE.contains(id), "page lacks {id}");
         }
         assert!(PAGE.contains("\"data-upstream\""));
+        // The chart's series and the agreed line carry what tests/browser.rs reads.
+        for attr in ["\"data-last\"", "\"data-standing\"", "\"data-now\""] {
+            assert!(PAGE.contains(attr), "page lacks {attr}");
+        }
+        assert!(PAGE.contains("\"data-upstream\": \"agreed\""));
+        for class in [
+            "tr.lagging",
+            "tr.minority",
+            ".series.lagging",
+            ".series.minority",
+        ] {
+            assert!(PAGE.contains(class), "page does not style {class}");
+        }
         assert!(PAGE.contains("prefers-color-scheme:dark"));
     }
 }

@@ -1,11 +1,13 @@
-//! JSON rendering of `/status`, `/api/upstreams`, `/api/history`, and the lean-compatible
-//! `/lean/v0/checkpoints/justified` and `/lean/v0/health`, pure and allocation-light:
-//! everything is written straight into the caller's buffer with the `json` writers.
+//! JSON rendering of `/status`, `/api/upstreams`, `/api/history` (`/api/timeline` in
+//! `timeline`), and the lean-compatible `/lean/v0/checkpoints/justified` and
+//! `/lean/v0/health`, pure and allocation-light: everything is written straight into the
+//! caller's buffer with the `json` writers.
 //!
 //! Field names and types of the original's fields are an exact contract (product spec
 //! §1); fields after them are additive.
 
 pub mod json;
+pub mod timeline;
 
 use self::json::{
     write_bool, write_i64, write_opt_i64, write_opt_root, write_opt_str, write_opt_u64, write_root,

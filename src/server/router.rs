@@ -3,7 +3,7 @@
 
 use super::pairing::{Half, Pairing};
 use super::render::{
-    render_checkpoint, render_history, render_status, render_upstreams, LEAN_HEALTHY,
+    render_checkpoint, render_history, render_status, render_upstreams, timeline, LEAN_HEALTHY,
     LEAN_UNHEALTHY,
 };
 use super::{dashboard, static_files};
@@ -171,6 +171,11 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
         "/api/history" => {
             let mut out = Vec::with_capacity(32 + 320 * app.history.len());
             render_history(app, &mut out);
+            Reply::json(200, Body::Owned(out))
+        }
+        "/api/timeline" => {
+            let mut out = Vec::with_capacity(timeline::size_hint(&app.timeline));
+            timeline::render_timeline(app, ctx.now_ms, &mut out);
             Reply::json(200, Body::Owned(out))
         }
         "/metrics" => {
@@ -378,3 +383,5 @@ fn fallback(path: &str, if_none_match: Option<&str>, ctx: &RouteContext<'_>) -> 
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeline_tests;

@@ -1,7 +1,8 @@
 //! A new upstream set (SIGHUP reload), pure: kept upstreams (same name and URL) keep
 //! their record; removed ones are dropped; added ones start fresh (an IP literal is its
 //! address at once, a name is resolved by the shell). Indices held elsewhere in the
-//! application state (the majority's members, the fork-choice source) are remapped.
+//! application state (the majority's members, the fork-choice source) are remapped, and
+//! the timeline follows the new set by name.
 
 use crate::app::{AppState, UpstreamRecord};
 use crate::config::UpstreamSpec;
@@ -49,6 +50,9 @@ pub fn apply(app: &mut AppState, specs: Vec<UpstreamSpec>) -> Vec<Option<usize>>
         agreed.members.sort_unstable();
     }
     app.fork_choice_from = app.fork_choice_from.and_then(new_index);
+    // The timeline keeps the history of every upstream whose name stays.
+    app.timeline
+        .align(app.upstreams.iter().map(|u| u.spec.name.as_str()));
     let n = app.upstreams.len();
     app.round.total_upstreams = n;
     // The last round's view no longer matches the set; the next round restores it.
