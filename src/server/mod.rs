@@ -11,5 +11,6 @@ pub mod dashboard;
 pub mod listener;
 pub mod pairing;
 pub mod render;
+pub mod route_label;
 pub mod router;
 pub mod static_files;
