@@ -175,7 +175,8 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
         }
         "/metrics" => {
             let mut out = Vec::with_capacity(8192 + 2048 * app.upstreams.len());
-            metrics::render_metrics(app, ctx.now_ms, ctx.open_fds, &mut out);
+            let gauges = metrics::LoopGauges::mirrored(&app.counters, ctx.open_fds);
+            metrics::render_metrics(app, &gauges, ctx.now_ms, &mut out);
             Reply {
                 status: 200,
                 content_type: metrics::CONTENT_TYPE,
