@@ -305,6 +305,7 @@ impl DevnetLoop {
             handler: &mut |input| node::answer(&bodies, profile, input),
             date: None,
             scratch: &mut self.scratch,
+            observe: None,
         });
         match drive {
             Drive::Close => self.close(token),

@@ -220,7 +220,7 @@ impl Door {
         let admin = self.admin;
         let inserted = core.sockets.insert_with(|token| {
             let mut conn = InboundConn::new(stream, now);
-            conn.peer = Some(peer.ip());
+            conn.peer = Some(peer);
             conn.admin = admin;
             registry
                 .register(

@@ -194,6 +194,7 @@ impl Server {
             },
             date: Some(date),
             scratch: &mut self.scratch,
+            observe: None,
         });
         let served = conn.served - served_before;
         match outcome {

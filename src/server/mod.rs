@@ -8,6 +8,7 @@ pub mod admission;
 pub mod bind;
 pub mod conn;
 pub mod dashboard;
+pub mod exchange;
 pub mod listener;
 pub mod pairing;
 pub mod render;
