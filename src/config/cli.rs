@@ -4,15 +4,15 @@
 //! Every error is one line naming the flag, variable or file and what is wrong.
 
 mod flags;
+mod upstreams;
 mod values;
 
 use super::upstreams_file::normalize_path;
-use super::{
-    one_line, parse_http_url, parse_upstreams_file, Config, ConfigError, LogFormat, UpstreamSpec,
-};
+use super::{one_line, AccessLogFormat, Config, ConfigError, LogFormat};
 use flags::{Flag, Id};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use upstreams::{legacy_upstream, read_upstreams};
 use values::Setting;
 
 /// Default `--bind`.
@@ -402,6 +402,17 @@ fn build(
         s.read(Id::RequireIdenticalState, Setting::bool, false),
         false,
     );
+    let access_log = take(
+        problems,
+        s.get(Id::AccessLog).map(|v| v.access_log()).transpose(),
+        None,
+    );
+    let json = AccessLogFormat::Json;
+    let access_log_format = take(
+        problems,
+        s.read(Id::AccessLogFormat, Setting::access_log_format, json),
+        json,
+    );
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
     let upstreams = match &upstreams_config {
@@ -441,6 +452,8 @@ fn build(
         history_len,
         split_retry_ms,
         require_identical_state,
+        access_log,
+        access_log_format,
     }
 }
 
@@ -453,43 +466,6 @@ fn admin_addr(s: &Settings<'_>, bind: IpAddr) -> Result<Option<SocketAddr>, Conf
         (None, Some(b)) => Err(b.fail("the admin listener is off without --admin-port")),
         (None, None) => Ok(None),
     }
-}
-
-/// Reads and parses the upstreams file named by `file`.
-fn read_upstreams(
-    file: &Setting,
-    read_file: &dyn Fn(&Path) -> std::io::Result<String>,
-) -> Result<Vec<UpstreamSpec>, ConfigError> {
-    let path = file.path()?;
-    let contents = read_file(&path).map_err(|e| {
-        file.fail(format_args!(
-            "cannot read upstreams file {}: {e}",
-            one_line(&file.value)
-        ))
-    })?;
-    parse_upstreams_file(&file.value, &contents)
-}
-
-/// The single upstream of legacy mode, from `--lean-url` and `--lean-path`.
-fn legacy_upstream(url: Option<&Setting>, path: &str) -> Result<UpstreamSpec, ConfigError> {
-    let (url, target) = match url {
-        Some(u) => {
-            let target =
-                parse_http_url(&u.value).map_err(|e| u.fail(format_args!("{:?}: {e}", u.value)))?;
-            (u.value.clone(), target)
-        }
-        None => {
-            let target = parse_http_url(DEFAULT_LEAN_URL).map_err(ConfigError::new)?;
-            (DEFAULT_LEAN_URL.to_string(), target)
-        }
-    };
-    Ok(UpstreamSpec {
-        name: DEFAULT_UPSTREAM_NAME.to_string(),
-        url,
-        target,
-        path: path.to_string(),
-        problem: None,
-    })
 }
 
 #[cfg(test)]
