@@ -3,6 +3,7 @@
 //! inbound connections.
 
 pub mod accept;
+pub mod access_log;
 pub mod admin;
 pub mod admission;
 pub mod bind;
@@ -10,6 +11,7 @@ pub mod conn;
 pub mod dashboard;
 pub mod exchange;
 pub mod listener;
+pub mod observe;
 pub mod pairing;
 pub mod render;
 pub mod route_label;
