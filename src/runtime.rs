@@ -10,6 +10,7 @@ use crate::reactor::core::Core;
 use crate::reactor::signals::Signals;
 use crate::reactor::sockets::WAKER;
 use crate::reactor::Reactor;
+use crate::server::access_log::AccessLog;
 use crate::server::bind;
 use crate::server::listener::{Server, ServerConfig};
 use crate::server::static_files::{LoadError, StaticFiles};
@@ -36,6 +37,9 @@ pub enum RunError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// `--access-log` names a file that cannot be opened for appending.
+    #[error("{0}")]
+    AccessLog(#[from] crate::server::access_log::OpenError),
     #[error("signal handling: {0}")]
     Signals(nix::Error),
     #[error("event loop: {0}")]
@@ -47,7 +51,7 @@ impl RunError {
     /// that cannot be served), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Budget(_) | RunError::Static(_) => 2,
+            RunError::Budget(_) | RunError::Static(_) | RunError::AccessLog(_) => 2,
             _ => 1,
         }
     }
@@ -74,6 +78,10 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             dir.clone(),
             config.static_max_bytes,
         )?)),
+        None => None,
+    };
+    let access_log = match &config.access_log {
+        Some(dest) => Some(Rc::new(AccessLog::open(dest, config.access_log_format)?)),
         None => None,
     };
     // Block the signals before any thread is spawned so every thread inherits the mask.
@@ -121,13 +129,14 @@ pub fn build(config: &Config) -> Result<Reactor, RunError> {
             pool: budget.inbound_pool,
             admin_pool: fd_budget::ADMIN_POOL,
             fd_limit: budget.limit,
+            access_log: access_log.clone(),
         },
         poll.registry(),
     )?;
     if let Some(admin) = admin {
         server.add_admin(admin, poll.registry())?;
     }
-    let reload = crate::reload::hook(config, static_dir);
+    let reload = crate::reload::hook(config, static_dir, access_log);
     Ok(Reactor::new(
         poll, core, engine, server, signals, waker, reload,
     )?)

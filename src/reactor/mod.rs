@@ -97,6 +97,7 @@ impl Reactor {
                 }
             }
             self.server.run_ready(&mut self.core, self.poll.registry());
+            self.server.flush_access_log(&self.core.app);
             self.engine.run_ready(&mut self.core, self.poll.registry());
             while let Some((handle, event)) = self.core.timers.poll(self.core.now) {
                 let registry = self.poll.registry();
