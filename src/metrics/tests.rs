@@ -242,7 +242,9 @@ fn promtool_accepts_the_exposition() {
     let mut app = agreed_app();
     app.upstreams[1].spec.name = "we\"ird\\name\nx".to_string();
     app.http.record(RouteLabel::Other, 404, 120);
-    app.http.record(RouteLabel::Healthz, 200, 3);
+    for route in RouteLabel::ALL {
+        app.http.record(route, 200, 3);
+    }
     let Some((code, report)) = promtool(&render(&app, 7)) else {
         return;
     };

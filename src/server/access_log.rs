@@ -220,7 +220,10 @@ impl std::fmt::Debug for AccessLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessLog")
             .field("format", &self.format)
-            .field("pending", &self.inner.try_borrow().map(|i| i.buf.len()).ok())
+            .field(
+                "pending",
+                &self.inner.try_borrow().map(|i| i.buf.len()).ok(),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -3,10 +3,11 @@
 //! Pure: a target (and whether a `--static-dir` is served) in, a label out.
 //!
 //! Known routes keep their path as label (`/status`, `/lean/v0/states/finalized`, ...;
-//! `/api/upstreams/{name}/fork_choice` for every upstream name). `/` (and `/index.html`)
-//! is the built-in dashboard. With `--static-dir`, any other path is `static` (a file of
-//! the folder), unless it answered `404`. Everything else is `other`: unknown paths,
-//! unknown `/lean/v0/` and `/api/` paths, and requests refused before a path was read.
+//! `/api/upstreams/:name/fork_choice` for every upstream name: no braces in a label
+//! value, for naive parsers). `/` (and `/index.html`) is the built-in dashboard. With
+//! `--static-dir`, any other path is `static` (a file of the folder), unless it answered
+//! `404`. Everything else is `other`: unknown paths, unknown `/lean/v0/` and `/api/`
+//! paths, and requests refused before a path was read.
 
 /// One value of the `route` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ impl RouteLabel {
         match self {
             RouteLabel::Status => "/status",
             RouteLabel::ApiUpstreams => "/api/upstreams",
-            RouteLabel::ApiUpstreamForkChoice => "/api/upstreams/{name}/fork_choice",
+            RouteLabel::ApiUpstreamForkChoice => "/api/upstreams/:name/fork_choice",
             RouteLabel::ApiHistory => "/api/history",
             RouteLabel::ApiTimeline => "/api/timeline",
             RouteLabel::Metrics => "/metrics",
@@ -139,7 +140,7 @@ mod tests {
     fn known_routes_keep_their_path() {
         for label in RouteLabel::ALL {
             let s = label.as_str();
-            if s.starts_with('/') && !s.contains('{') {
+            if s.starts_with('/') && !s.contains(':') {
                 assert_eq!(classify(s, false), label, "{s}");
                 if label != RouteLabel::Dashboard {
                     assert_eq!(classify(s, true), label, "{s} with a static dir");
