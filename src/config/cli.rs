@@ -8,7 +8,7 @@ mod upstreams;
 mod values;
 
 use super::upstreams_file::normalize_path;
-use super::{one_line, AccessLogFormat, Config, ConfigError, LogFormat};
+use super::{one_line, AccessLogDest, AccessLogFormat, Config, ConfigError, LogFormat};
 use flags::{Flag, Id};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -402,17 +402,7 @@ fn build(
         s.read(Id::RequireIdenticalState, Setting::bool, false),
         false,
     );
-    let access_log = take(
-        problems,
-        s.get(Id::AccessLog).map(|v| v.access_log()).transpose(),
-        None,
-    );
-    let json = AccessLogFormat::Json;
-    let access_log_format = take(
-        problems,
-        s.read(Id::AccessLogFormat, Setting::access_log_format, json),
-        json,
-    );
+    let (access_log, access_log_format) = access_log(s, problems);
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
     let upstreams = match &upstreams_config {
@@ -455,6 +445,18 @@ fn build(
         access_log,
         access_log_format,
     }
+}
+
+/// `--access-log` and `--access-log-format` (the format is read, and checked, even
+/// without a log).
+fn access_log(
+    s: &Settings<'_>,
+    problems: &mut Vec<ConfigError>,
+) -> (Option<AccessLogDest>, AccessLogFormat) {
+    let dest = s.get(Id::AccessLog).map(|v| v.access_log()).transpose();
+    let json = AccessLogFormat::Json;
+    let format = s.read(Id::AccessLogFormat, Setting::access_log_format, json);
+    (take(problems, dest, None), take(problems, format, json))
 }
 
 /// The admin listener's address: `--admin-port` on `--admin-bind` (default `--bind`).
