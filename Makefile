@@ -4,7 +4,7 @@ CARGO ?= cargo
 LEAN_URL ?= http://127.0.0.1:5052
 PORT ?= 5555
 
-.PHONY: all build release run run-lean test lint fmt bench soak scale fuzz clean screenshot
+.PHONY: all build release run run-lean test alerts lint fmt bench soak scale fuzz clean screenshot
 
 all: build
 
@@ -28,11 +28,23 @@ run-lean: release
 # readers of a 16 MiB static file, floods) run after the others, one at a time, so their
 # load does not skew other tests' timings.
 HEAVY := binary(soak) | binary(scale) | binary(bundle_load) | binary(incident) | binary(server_fairness) | binary(static_load) | binary(server_admission)
-test:
+test: alerts
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 	$(CARGO) test --doc
 	$(CARGO) nextest run -E 'not ($(HEAVY))'
 	$(CARGO) nextest run -E '$(HEAVY)' --test-threads 1
+
+# The Prometheus alerting rules (deploy/alerts.yml) and their unit tests. promtool comes
+# from Debian's `prometheus` package (apt-get install -y prometheus). Without it the check
+# is skipped with a note, except under CI (CI set), where that fails.
+alerts:
+	@if command -v promtool >/dev/null 2>&1; then \
+		promtool check rules deploy/alerts.yml && promtool test rules deploy/alerts_test.yml; \
+	elif [ -n "$$CI" ]; then \
+		echo "promtool is required under CI: apt-get install -y prometheus"; exit 1; \
+	else \
+		echo "note: promtool not found, skipping the alert rule tests (apt-get install -y prometheus)"; \
+	fi
 
 lint:
 	$(CARGO) fmt --check

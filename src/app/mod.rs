@@ -5,6 +5,7 @@
 
 pub mod blob;
 pub mod error_kind;
+pub mod http_stats;
 pub mod round;
 pub mod standing;
 pub mod timeline;
@@ -19,6 +20,7 @@ use std::rc::Rc;
 
 pub use blob::Blob;
 pub use error_kind::{UpstreamError, UpstreamErrorKind};
+pub use http_stats::HttpStats;
 pub use standing::Standing;
 pub use timeline::Timeline;
 
@@ -229,6 +231,8 @@ pub struct AppState {
     pub fd_budget: FdBudget,
     pub fd_pressure_percent: u8,
     pub counters: Counters,
+    /// Inbound requests answered, by route and status (`/metrics`).
+    pub http: HttpStats,
     /// Bumped whenever data shown by the endpoints changes (render caches key on it).
     pub version: u64,
 }
@@ -262,6 +266,7 @@ impl AppState {
             fd_budget,
             fd_pressure_percent,
             counters: Counters::default(),
+            http: HttpStats::default(),
             version: 0,
         }
     }

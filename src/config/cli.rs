@@ -4,15 +4,15 @@
 //! Every error is one line naming the flag, variable or file and what is wrong.
 
 mod flags;
+mod upstreams;
 mod values;
 
 use super::upstreams_file::normalize_path;
-use super::{
-    one_line, parse_http_url, parse_upstreams_file, Config, ConfigError, LogFormat, UpstreamSpec,
-};
+use super::{one_line, AccessLogDest, AccessLogFormat, Config, ConfigError, LogFormat};
 use flags::{Flag, Id};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use upstreams::{legacy_upstream, read_upstreams};
 use values::Setting;
 
 /// Default `--bind`.
@@ -297,6 +297,7 @@ fn build(
     let split_retry_ms = c
         .positive_u64(Id::SplitRetryMs, DEFAULT_SPLIT_RETRY_MS)
         .min(poll_ms);
+    let (access_log, access_log_format) = access_log(s, c.problems);
 
     let upstreams_config = s.get(Id::UpstreamsConfig);
     let upstreams = match &upstreams_config {
@@ -344,6 +345,8 @@ fn build(
         ),
         split_retry_ms,
         require_identical_state: c.or(Id::RequireIdenticalState, Setting::bool, false),
+        access_log,
+        access_log_format,
     }
 }
 
@@ -357,6 +360,18 @@ fn listen_backlog(s: &Settings<'_>) -> Result<Option<u32>, ConfigError> {
         .transpose()
 }
 
+/// `--access-log` and `--access-log-format` (the format is read, and checked, even
+/// without a log).
+fn access_log(
+    s: &Settings<'_>,
+    problems: &mut Vec<ConfigError>,
+) -> (Option<AccessLogDest>, AccessLogFormat) {
+    let dest = s.get(Id::AccessLog).map(|v| v.access_log()).transpose();
+    let json = AccessLogFormat::Json;
+    let format = s.read(Id::AccessLogFormat, Setting::access_log_format, json);
+    (take(problems, dest, None), take(problems, format, json))
+}
+
 /// The admin listener's address: `--admin-port` on `--admin-bind` (default `--bind`).
 fn admin_addr(s: &Settings<'_>, bind: IpAddr) -> Result<Option<SocketAddr>, ConfigError> {
     let admin_bind = s.get(Id::AdminBind);
@@ -366,43 +381,6 @@ fn admin_addr(s: &Settings<'_>, bind: IpAddr) -> Result<Option<SocketAddr>, Conf
         (None, Some(b)) => Err(b.fail("the admin listener is off without --admin-port")),
         (None, None) => Ok(None),
     }
-}
-
-/// Reads and parses the upstreams file named by `file`.
-fn read_upstreams(
-    file: &Setting,
-    read_file: &dyn Fn(&Path) -> std::io::Result<String>,
-) -> Result<Vec<UpstreamSpec>, ConfigError> {
-    let path = file.path()?;
-    let contents = read_file(&path).map_err(|e| {
-        file.fail(format_args!(
-            "cannot read upstreams file {}: {e}",
-            one_line(&file.value)
-        ))
-    })?;
-    parse_upstreams_file(&file.value, &contents)
-}
-
-/// The single upstream of legacy mode, from `--lean-url` and `--lean-path`.
-fn legacy_upstream(url: Option<&Setting>, path: &str) -> Result<UpstreamSpec, ConfigError> {
-    let (url, target) = match url {
-        Some(u) => {
-            let target =
-                parse_http_url(&u.value).map_err(|e| u.fail(format_args!("{:?}: {e}", u.value)))?;
-            (u.value.clone(), target)
-        }
-        None => {
-            let target = parse_http_url(DEFAULT_LEAN_URL).map_err(ConfigError::new)?;
-            (DEFAULT_LEAN_URL.to_string(), target)
-        }
-    };
-    Ok(UpstreamSpec {
-        name: DEFAULT_UPSTREAM_NAME.to_string(),
-        url,
-        target,
-        path: path.to_string(),
-        problem: None,
-    })
 }
 
 #[cfg(test)]

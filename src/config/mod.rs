@@ -57,6 +57,24 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where `--access-log` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLogDest {
+    /// `-` or `stderr`.
+    Stderr,
+    /// A file, appended to (created if missing).
+    File(PathBuf),
+}
+
+/// The line format of `--access-log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Apache/nginx Common Log Format.
+    Common,
+}
+
 /// Everything the process runs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -106,6 +124,9 @@ pub struct Config {
     pub split_retry_ms: u64,
     /// Accepted for compatibility; no effect (the verified root pins the state bytes).
     pub require_identical_state: bool,
+    /// `--access-log`: one line per request answered, when set.
+    pub access_log: Option<AccessLogDest>,
+    pub access_log_format: AccessLogFormat,
 }
 
 /// A configuration error: `Display` is the one line printed on stderr before exit 2.

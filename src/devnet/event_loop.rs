@@ -289,6 +289,7 @@ impl Devnet {
             handler: &mut |input| node::answer(&bodies, profile, input),
             date: None,
             scratch: &mut self.scratch,
+            observe: None,
         });
         match drive {
             Drive::Close => self.close(cx, token),

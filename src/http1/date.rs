@@ -2,7 +2,8 @@
 //! seconds without a calendar library, and cached per second by the caller.
 
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = [
+/// Month abbreviations, January first (also used by the access log's dates).
+pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
@@ -25,7 +26,7 @@ pub fn http_date(unix_secs: u64) -> String {
 
 /// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Howard Hinnant's
 /// days-to-civil algorithm, for non-negative day counts).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

@@ -72,6 +72,8 @@ impl Handler for Leanpoint {
     fn run_ready(&mut self, cx: &mut Cx<'_, TimerEvent>) {
         let sh = &mut shell(cx, &mut self.sockets);
         self.server.run_ready(sh, &mut self.app);
+        // Once per loop iteration: the lines of every reply queued since the last one.
+        self.server.flush_access_log(&self.app);
         self.engine.run_ready(sh, &mut self.app);
     }
 
@@ -80,13 +82,14 @@ impl Handler for Leanpoint {
             tracing::info!("SIGHUP received; no upstreams file to reload (legacy --lean-url mode)");
             return;
         };
-        if let Some(specs) = reloader.reload() {
+        if let Some(specs) = reloader.reload(&self.app) {
             let sh = &mut shell(cx, &mut self.sockets);
             self.engine.reload(sh, &mut self.app, specs);
         }
     }
 
     fn on_stop(&mut self, cx: &mut Cx<'_, TimerEvent>) {
+        self.server.flush_access_log(&self.app);
         let sh = &mut shell(cx, &mut self.sockets);
         self.server.close_all(sh);
         self.engine.close_all(sh);

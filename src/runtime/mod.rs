@@ -13,6 +13,7 @@ use crate::fd_budget::{self, BudgetError, FdBudget};
 use crate::http1::request::RequestLimits;
 use crate::reactor::{Reactor, Signals};
 use crate::reload::Reloader;
+use crate::server::access_log::AccessLog;
 use crate::server::bind;
 use crate::server::listener::{Server, ServerConfig};
 use crate::server::static_files::{LoadError, StaticFiles};
@@ -42,6 +43,9 @@ pub enum RunError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// `--access-log` names a file that cannot be opened for appending.
+    #[error("{0}")]
+    AccessLog(#[from] crate::server::access_log::OpenError),
     #[error("signal handling: {0}")]
     Signals(nix::Error),
     #[error("event loop: {0}")]
@@ -50,10 +54,10 @@ pub enum RunError {
 
 impl RunError {
     /// Exit status: 2 for a configuration the machine cannot hold (or a static folder
-    /// that cannot be served), 1 otherwise.
+    /// or access log that cannot be used), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Budget(_) | RunError::Static(_) => 2,
+            RunError::Budget(_) | RunError::Static(_) | RunError::AccessLog(_) => 2,
             _ => 1,
         }
     }
@@ -82,6 +86,10 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
         )?)),
         None => None,
     };
+    let access_log = match &config.access_log {
+        Some(dest) => Some(Rc::new(AccessLog::open(dest, config.access_log_format)?)),
+        None => None,
+    };
     // Block the signals before any thread is spawned so every thread inherits the mask.
     let signals = Signals::new().map_err(RunError::Signals)?;
     let poll = Poll::new()?;
@@ -95,8 +103,8 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
         config.fd_pressure_percent,
     );
     let engine_cfg = engine_config(config, &budget);
-    let server_cfg = server_config(config, &budget, static_dir.clone());
-    let reloader = Reloader::new(config, static_dir);
+    let server_cfg = server_config(config, &budget, static_dir.clone(), access_log.clone());
+    let reloader = Reloader::new(config, static_dir, access_log);
     let reactor = Reactor::new(poll, Clock::new(), signals, |cx| {
         let mut server = Server::new(listener, server_cfg, cx.registry)?;
         if let Some(admin) = admin {
@@ -155,6 +163,7 @@ fn server_config(
     config: &Config,
     budget: &FdBudget,
     static_dir: Option<Rc<StaticFiles>>,
+    access_log: Option<Rc<AccessLog>>,
 ) -> ServerConfig {
     ServerConfig {
         limits: RequestLimits::default(),
@@ -166,6 +175,7 @@ fn server_config(
         pool: budget.inbound_pool,
         admin_pool: fd_budget::ADMIN_POOL,
         fd_limit: budget.limit,
+        access_log,
     }
 }
 

@@ -230,7 +230,7 @@ impl Door {
         let registry = sh.registry;
         let inserted = sh.sockets.insert_with(|token| {
             let mut conn = InboundConn::new(stream, now);
-            conn.peer = Some(peer.ip());
+            conn.peer = Some(peer);
             conn.admin = admin;
             registry
                 .register(

@@ -17,6 +17,7 @@ mod phase;
 pub use phase::{Deadline, Phase};
 
 use super::admission::Activity;
+use super::exchange::Exchange;
 use super::router::{Body, Reply, RouteInput};
 use crate::http1::encode::{encode_not_modified, encode_response_head};
 use crate::http1::request::{parse_request, Method, Request, RequestError, RequestLimits};
@@ -86,7 +87,7 @@ pub struct InboundConn {
     /// The deadline `timer` was armed for.
     pub deadline: Deadline,
     /// The client's address, when known (handed to the handler with each request).
-    pub peer: Option<std::net::IpAddr>,
+    pub peer: Option<std::net::SocketAddr>,
     /// Accepted by the admin listener (its own pool, its own routes).
     pub admin: bool,
 }
@@ -100,6 +101,8 @@ pub struct DriveInput<'a> {
     /// The `Date` header value to send, if any.
     pub date: Option<&'a str>,
     pub scratch: &'a mut [u8],
+    /// Told of every reply queued, refusals of the parser included (metrics, access log).
+    pub observe: Option<&'a mut dyn FnMut(&Exchange<'_>)>,
 }
 
 impl InboundConn {
@@ -169,7 +172,7 @@ impl InboundConn {
     }
 
     /// Reads, answers and writes as far as the socket allows.
-    pub fn drive(&mut self, input: DriveInput<'_>) -> Drive {
+    pub fn drive(&mut self, mut input: DriveInput<'_>) -> Drive {
         let now = input.now;
         self.more_input = false;
         self.budget = REQUESTS_PER_DRIVE;
@@ -179,7 +182,8 @@ impl InboundConn {
         let mut reads = 0;
         loop {
             // Answer what is buffered first (bounded by the output high-water mark).
-            self.answer_buffered(now, input.limits, input.handler, input.date);
+            let observe = input.observe.as_deref_mut();
+            self.answer_buffered(now, input.limits, input.handler, input.date, observe);
             if let Err(()) = self.write_out(now) {
                 return Drive::Close;
             }
@@ -218,7 +222,8 @@ impl InboundConn {
             // No more input for now. Requests left buffered behind a large reply may be
             // answerable now that it is written: go round again rather than wait for
             // an event that may never come.
-            if !self.answer_buffered(now, input.limits, input.handler, input.date) {
+            let observe = input.observe.as_deref_mut();
+            if !self.answer_buffered(now, input.limits, input.handler, input.date, observe) {
                 break;
             }
         }
@@ -277,6 +282,7 @@ impl InboundConn {
         limits: &RequestLimits,
         handler: &mut dyn FnMut(RouteInput<'_>) -> Reply,
         date: Option<&str>,
+        mut observe: Option<&mut (dyn FnMut(&Exchange<'_>) + '_)>,
     ) -> bool {
         let mut consumed = 0;
         let mut answered = false;
@@ -289,6 +295,7 @@ impl InboundConn {
             match parse_request(self.inbuf.get(consumed..).unwrap_or_default(), limits) {
                 Ok(None) => break,
                 Ok(Some(req)) => {
+                    let parsed_at = observe.is_some().then(std::time::Instant::now);
                     consumed += req.head_len;
                     answered = true;
                     self.budget -= 1;
@@ -296,18 +303,31 @@ impl InboundConn {
                         method: req.method,
                         target: &req.target,
                         if_none_match: req.if_none_match.as_deref(),
-                        client: self.peer,
+                        client: self.peer.map(|p| p.ip()),
                     });
                     if !req.keep_alive {
                         self.close_after_write = true;
                     }
                     self.served += 1;
-                    self.queue_reply(&req, reply, date, now);
+                    let status = reply.status;
+                    let body_bytes = self.queue_reply(&req, reply, date, now);
+                    if let (Some(observe), Some(at)) = (observe.as_deref_mut(), parsed_at) {
+                        let start = consumed.saturating_sub(req.head_len);
+                        let head = self.inbuf.get(start..consumed).unwrap_or_default();
+                        let e = Exchange::new(self.peer, head, status, body_bytes);
+                        observe(&e.parsed(&req.target, at.elapsed()));
+                    }
                 }
                 Err(e) => {
-                    self.push(Chunk::Bytes(error_reply(e, date)), now);
+                    let (reply, body_bytes) = error_reply(e, date);
+                    self.push(Chunk::Bytes(reply), now);
                     self.close_after_write = true;
                     answered = true;
+                    if let Some(observe) = observe.as_deref_mut() {
+                        let head = self.inbuf.get(consumed..).unwrap_or_default();
+                        let head = head.get(..limits.max_head_bytes).unwrap_or(head);
+                        observe(&Exchange::new(self.peer, head, e.status(), body_bytes));
+                    }
                     consumed = self.inbuf.len();
                 }
             }
@@ -319,9 +339,11 @@ impl InboundConn {
         answered
     }
 
-    /// Encodes `reply` to `req` (head, then the body unless HEAD or 304) and queues it.
-    fn queue_reply(&mut self, req: &Request, reply: Reply, date: Option<&str>, now: u64) {
+    /// Encodes `reply` to `req` (head, then the body unless HEAD or 304) and queues it;
+    /// returns the body bytes queued.
+    fn queue_reply(&mut self, req: &Request, reply: Reply, date: Option<&str>, now: u64) -> usize {
         let send_body = req.method != Method::Head && reply.status != 304;
+        let body_bytes = if send_body { reply.body.len() } else { 0 };
         let mut head = Vec::with_capacity(256);
         let mut extra: Vec<(&str, &str)> = reply
             .headers
@@ -358,6 +380,7 @@ impl InboundConn {
         } else {
             self.push(Chunk::Bytes(head), now);
         }
+        body_bytes
     }
 
     /// Queues output; the write-stall clock starts when output is queued to an empty
@@ -415,8 +438,9 @@ impl InboundConn {
     }
 }
 
-/// The answer to a request that could not be parsed; the connection closes after it.
-fn error_reply(e: RequestError, date: Option<&str>) -> Vec<u8> {
+/// The answer to a request that could not be parsed (the connection closes after it),
+/// and the length of its body.
+fn error_reply(e: RequestError, date: Option<&str>) -> (Vec<u8>, usize) {
     let body: &[u8] = match e {
         RequestError::HeadTooLarge | RequestError::TooManyHeaders => {
             b"Request header fields too large\n"
@@ -434,7 +458,7 @@ fn error_reply(e: RequestError, date: Option<&str>) -> Vec<u8> {
         &date.map(|d| [("Date", d)]).unwrap_or_default()[..],
     );
     out.extend_from_slice(body);
-    out
+    (out, body.len())
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ fn drive(conn: &mut InboundConn, now: u64) -> Drive {
         handler: &mut handler,
         date: None,
         scratch: &mut scratch,
+        observe: None,
     })
 }
 
@@ -241,4 +242,48 @@ fn a_half_closed_client_still_gets_its_replies() {
     }
     drain(&mut client, &mut got);
     assert!(got.len() > BIG && got.ends_with(b"\r\n\r\nok\n"));
+}
+
+#[test]
+fn the_observer_sees_every_reply_refusals_included() {
+    let (mut conn, mut client) = pair(0);
+    conn.peer = Some("127.0.0.1:4242".parse().unwrap());
+    client
+        .write_all(
+            b"GET /etag HTTP/1.1\r\n\r\nHEAD /x HTTP/1.1\r\n\r\n\
+              GET /x?q HTTP/1.1\r\nUser-Agent: t/1\r\n\r\n\
+              GET /y HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut seen = Vec::new();
+    let mut scratch = vec![0u8; 64 * 1024];
+    conn.drive(DriveInput {
+        now: 1,
+        limits: &RequestLimits::default(),
+        handler: &mut handler,
+        date: None,
+        scratch: &mut scratch,
+        observe: Some(&mut |e: &Exchange<'_>| {
+            seen.push((
+                e.method().map(str::to_string),
+                e.path().map(str::to_string),
+                e.status,
+                e.body_bytes,
+                e.user_agent().map(<[u8]>::to_vec),
+                e.client,
+            ))
+        }),
+    });
+    let peer = Some("127.0.0.1:4242".parse().unwrap());
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            (s("GET"), s("/etag"), 304, 0, None, peer),
+            (s("HEAD"), s("/x"), 200, 0, None, peer),
+            (s("GET"), s("/x?q"), 200, 3, Some(b"t/1".to_vec()), peer),
+            (s("GET"), s("/y"), 413, 32, None, peer),
+        ]
+    );
 }

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub admin_pool: usize,
     /// The nofile limit in force.
     pub fd_limit: usize,
+    /// `--access-log`, shared with the SIGHUP hook that reopens it.
+    pub access_log: Option<Rc<crate::server::access_log::AccessLog>>,
 }
 
 impl ServerConfig {
@@ -198,6 +200,12 @@ impl Server {
             static_dir: site.as_deref(),
             pairing: Some(&self.pairing),
         };
+        let observer = crate::server::observe::Observer {
+            stats: &app.http,
+            log: self.cfg.access_log.as_deref(),
+            static_dir: site.is_some(),
+            now_ms,
+        };
         let Some(Socket::Inbound(conn)) = sh.sockets.get_mut(token) else {
             return;
         };
@@ -215,6 +223,7 @@ impl Server {
             },
             date: Some(date),
             scratch: &mut self.scratch,
+            observe: Some(&mut |e| observer.observe(e)),
         });
         let served = conn.served - served_before;
         match outcome {
@@ -256,6 +265,11 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Writes the access-log lines buffered (once per loop iteration).
+    pub fn flush_access_log(&self, app: &crate::app::AppState) {
+        crate::server::observe::flush_access_log(self.cfg.access_log.as_deref(), app);
     }
 
     /// Whether connections wait to be driven again (the loop must not sleep).

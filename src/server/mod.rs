@@ -3,13 +3,17 @@
 //! inbound connections.
 
 pub mod accept;
+pub mod access_log;
 pub mod admin;
 pub mod admission;
 pub mod bind;
 pub mod conn;
 pub mod dashboard;
+pub mod exchange;
 pub mod listener;
+pub mod observe;
 pub mod pairing;
 pub mod render;
+pub mod route_label;
 pub mod router;
 pub mod static_files;

@@ -30,6 +30,8 @@ pub(super) enum Id {
     FdPressurePercent,
     HistoryLen,
     SplitRetryMs,
+    AccessLog,
+    AccessLogFormat,
     RequireIdenticalState,
     CheckConfig,
 }
@@ -135,6 +137,10 @@ pub(super) const FLAGS: &[Flag] = &[
         "Agreed checkpoints kept for /api/history"),
     flag(Id::SplitRetryMs, "split-retry-ms", "LEANPOINT_SPLIT_RETRY_MS", "ms", Literal("1000"),
         "Retry a round that ended split (answers, no majority) this soon (at most --poll-ms)"),
+    flag(Id::AccessLog, "access-log", "LEANPOINT_ACCESS_LOG", "dest", DefaultValue::None,
+        "Log every request answered to this file (appended; reopened on SIGHUP), or - or stderr"),
+    flag(Id::AccessLogFormat, "access-log-format", "LEANPOINT_ACCESS_LOG_FORMAT", "format",
+        Literal("json"), "json (one object per line) or common (Apache/nginx Common Log Format)"),
     Flag {
         id: Id::RequireIdenticalState,
         name: "require-identical-state",

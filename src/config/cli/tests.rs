@@ -555,3 +555,6 @@ mod check;
 
 #[path = "admission_tests.rs"]
 mod admission;
+
+#[path = "access_log_tests.rs"]
+mod access_log;

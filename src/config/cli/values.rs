@@ -1,7 +1,7 @@
 //! Typed reading of one setting's text, with errors naming where it came from (the flag
 //! or the `LEANPOINT_*` variable) and what is wrong.
 
-use crate::config::{ConfigError, LogFormat};
+use crate::config::{AccessLogDest, AccessLogFormat, ConfigError, LogFormat};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -127,6 +127,28 @@ impl Setting {
                 self.value,
                 LOG_LEVELS.join(", ")
             )))
+        }
+    }
+
+    /// `-` or `stderr` (case-insensitive) for stderr, else a file name.
+    pub fn access_log(&self) -> Result<AccessLogDest, ConfigError> {
+        let v = self.value.as_str();
+        if v == "-" || v.eq_ignore_ascii_case("stderr") {
+            Ok(AccessLogDest::Stderr)
+        } else {
+            self.path().map(AccessLogDest::File)
+        }
+    }
+
+    /// `json` or `common`.
+    pub fn access_log_format(&self) -> Result<AccessLogFormat, ConfigError> {
+        let v = self.value.as_str();
+        if v.eq_ignore_ascii_case("json") {
+            Ok(AccessLogFormat::Json)
+        } else if v.eq_ignore_ascii_case("common") {
+            Ok(AccessLogFormat::Common)
+        } else {
+            Err(self.fail(format_args!("{v:?} is not one of json, common")))
         }
     }
 
