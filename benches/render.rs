@@ -113,6 +113,7 @@ fn get(app: &AppState, target: &str) -> usize {
         },
         static_dir: None,
         pairing: None,
+        timeline_cache: None,
     };
     let input = RouteInput {
         method: Method::Get,

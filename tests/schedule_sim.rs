@@ -318,6 +318,11 @@ impl Sim {
                 "a previous bundle held while another downloads"
             );
         }
+        let states = usize::from(self.app.bundle.is_some())
+            + usize::from(self.app.previous_bundle.is_some())
+            + usize::from(self.scheduler.held_early().is_some())
+            + state_downloads;
+        assert!(states <= 2, "{states} states in memory");
         // The bundle served is never ahead of the agreed checkpoint shown beside it.
         if let Some(bundle) = &self.app.bundle {
             let agreed = self.app.agreed.as_ref().expect("a bundle only once agreed");

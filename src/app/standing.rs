@@ -38,8 +38,12 @@ impl Standing {
         }
     }
 
-    /// Where `record` stands against `agreed`.
+    /// Where `record` stands against `agreed`: unknown unless its last poll gave a vote
+    /// (the checkpoint an upstream that is down claimed last is not where it stands).
     pub fn of_record(record: &UpstreamRecord, agreed: Option<&Agreed>) -> Standing {
+        if !record.healthy {
+            return Standing::Unknown;
+        }
         Standing::of(record.finalized, agreed.map(|a| &a.finalized))
     }
 
@@ -99,5 +103,29 @@ mod tests {
         assert_eq!(Standing::Lagging { slots: 3 }.lag_slots(), 3);
         assert_eq!(Standing::Minority.lag_slots(), 0);
         assert_eq!(Standing::Minority.as_str(), "minority");
+    }
+
+    #[test]
+    fn an_upstream_that_is_down_stands_nowhere() {
+        let spec = crate::server::router::fixtures::spec("a", 1);
+        let mut record = UpstreamRecord::new(spec);
+        record.finalized = Some(cp(10, 2));
+        let agreed = Agreed {
+            finalized: cp(10, 1),
+            justified: cp(11, 1),
+            first_agreed_ms: 0,
+            members: vec![],
+            responders: 1,
+        };
+        record.healthy = true;
+        assert_eq!(
+            Standing::of_record(&record, Some(&agreed)),
+            Standing::Minority
+        );
+        record.healthy = false;
+        assert_eq!(
+            Standing::of_record(&record, Some(&agreed)),
+            Standing::Unknown
+        );
     }
 }

@@ -127,6 +127,9 @@ impl Series {
 pub struct Timeline {
     pub series: Vec<Series>,
     pub agreed: VecDeque<AgreedSample>,
+    /// Bumped whenever the timeline changes (a round sampled, the set realigned): a
+    /// rendered body is reused until it moves.
+    pub revision: u64,
 }
 
 impl Timeline {
@@ -153,6 +156,7 @@ impl Timeline {
         if same {
             return;
         }
+        self.revision += 1;
         let mut old: Vec<Option<Series>> = std::mem::take(&mut self.series)
             .into_iter()
             .map(Some)
@@ -193,6 +197,7 @@ impl Timeline {
             consensus,
         };
         push_bounded(&mut self.agreed, sample, TIMELINE_LEN);
+        self.revision += 1;
     }
 
     /// The series of the upstream named `name`.

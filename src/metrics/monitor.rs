@@ -32,7 +32,7 @@ pub(super) const MONITOR: &[Family] = &[
         "Wall time the agreed finalized checkpoint was first agreed, seconds since the epoch (absent before any agreement).",
         Gauge, Maybe(advanced_at)),
     family("leanpoint_upstream_finality_lag_slots",
-        "Slots the upstream's finalized checkpoint is behind the agreed one (0 when agreeing, ahead or on a minority root; absent when unknown).",
+        "Slots the upstream's finalized checkpoint is behind the agreed one (0 when agreeing, ahead or on a minority root; absent when unknown or its last poll failed).",
         Gauge, PerUpstream(upstream_lag)),
     family("leanpoint_upstream_minority",
         "Whether the upstream holds another root at the agreed finalized slot (a minority checkpoint).",

@@ -423,6 +423,7 @@ fn per_upstream_standing() {
         slot: 100,
         root: [0xcc; 32],
     });
+    app.upstreams[2].healthy = true;
     let text = render(&app, 7);
     let v = |s: &str| value_of(&text, s);
     let lag = "leanpoint_upstream_finality_lag_slots";
@@ -450,6 +451,14 @@ fn per_upstream_standing() {
     assert_eq!(
         v(&format!("{minority}{{upstream=\"qlean_0\"}}")).as_deref(),
         Some("1")
+    );
+    // Once down, its last claim is not where it stands: no lag, no minority.
+    app.upstreams[2].healthy = false;
+    let down = render(&app, 7);
+    assert!(value_of(&down, &format!("{lag}{{upstream=\"qlean_0\"}}")).is_none());
+    assert_eq!(
+        value_of(&down, &format!("{minority}{{upstream=\"qlean_0\"}}")).as_deref(),
+        Some("0")
     );
     // An upstream that has claimed nothing has no lag sample, and is no minority.
     let fresh = render(&fresh_app(&["a"]), 7);

@@ -16,6 +16,7 @@ pub fn route_admin(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
         // No pairing of block and state here: those are not served.
         let ctx = RouteContext {
             pairing: None,
+            timeline_cache: None,
             ..*ctx
         };
         route(input, &ctx)
@@ -41,6 +42,7 @@ mod tests {
             },
             static_dir: None,
             pairing: None,
+            timeline_cache: None,
         };
         let input = RouteInput {
             method,

@@ -75,6 +75,8 @@ pub struct Server {
     date: DateCache,
     /// Pairs each client's block and state requests across an advance.
     pairing: std::cell::RefCell<crate::server::pairing::Pairing>,
+    /// The `/api/timeline` body shared until the timeline changes.
+    timeline_cache: std::cell::RefCell<crate::server::render::timeline::TimelineCache>,
 }
 
 impl Server {
@@ -91,6 +93,7 @@ impl Server {
             ready: VecDeque::new(),
             date: DateCache::default(),
             pairing: Default::default(),
+            timeline_cache: Default::default(),
             fds: 0,
             fd_limit,
         })
@@ -199,6 +202,7 @@ impl Server {
             gauges,
             static_dir: site.as_deref(),
             pairing: Some(&self.pairing),
+            timeline_cache: Some(&self.timeline_cache),
         };
         let observer = crate::server::observe::Observer {
             stats: &app.http,

@@ -145,6 +145,8 @@ pub struct RouteContext<'a> {
     pub static_dir: Option<&'a static_files::StaticSite>,
     /// Pairs each client's block and state across an advance (None: no pairing).
     pub pairing: Option<&'a RefCell<Pairing>>,
+    /// The shared `/api/timeline` body (None: rendered for each request).
+    pub timeline_cache: Option<&'a RefCell<timeline::TimelineCache>>,
 }
 
 /// Routes one request.
@@ -173,11 +175,14 @@ pub fn route(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
             render_history(app, &mut out);
             Reply::json(200, Body::Owned(out))
         }
-        "/api/timeline" => {
-            let mut out = Vec::with_capacity(timeline::size_hint(&app.timeline));
-            timeline::render_timeline(app, ctx.now_ms, &mut out);
-            Reply::json(200, Body::Owned(out))
-        }
+        "/api/timeline" => match ctx.timeline_cache {
+            Some(cache) => Reply::json(200, Body::Shared(cache.borrow_mut().body(app, ctx.now_ms))),
+            None => {
+                let mut out = Vec::with_capacity(timeline::size_hint(&app.timeline));
+                timeline::render_timeline(app, ctx.now_ms, &mut out);
+                Reply::json(200, Body::Owned(out))
+            }
+        },
         "/metrics" => {
             let mut out = Vec::with_capacity(8192 + 2048 * app.upstreams.len());
             metrics::render_metrics(app, &ctx.gauges, ctx.now_ms, &mut out);

@@ -8,9 +8,34 @@ use super::json::{
 };
 use crate::app::timeline::{Sample, Series, Slot};
 use crate::app::{AppState, Standing, Timeline};
+use std::rc::Rc;
 
 /// Bytes of one sample in the JSON, about (for the buffer's first allocation).
 pub const SAMPLE_JSON_BYTES: usize = 128;
+
+/// The last `/api/timeline` body rendered, shared by every reply until the timeline
+/// changes (once per round): a thousand clients that ask and never read hold one body,
+/// not a thousand.
+#[derive(Debug, Default)]
+pub struct TimelineCache(Option<(u64, Rc<[u8]>)>);
+
+impl TimelineCache {
+    /// The body for `app`'s timeline now, rendered at `now_ms` unless the one cached is
+    /// of the same revision.
+    pub fn body(&mut self, app: &AppState, now_ms: i64) -> Rc<[u8]> {
+        let revision = app.timeline.revision;
+        if let Some((cached, body)) = &self.0 {
+            if *cached == revision {
+                return body.clone();
+            }
+        }
+        let mut out = Vec::with_capacity(size_hint(&app.timeline));
+        render_timeline(app, now_ms, &mut out);
+        let body: Rc<[u8]> = out.into();
+        self.0 = Some((revision, body.clone()));
+        body
+    }
+}
 
 /// The first allocation for `timeline`'s JSON.
 pub fn size_hint(timeline: &Timeline) -> usize {

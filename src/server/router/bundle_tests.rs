@@ -122,6 +122,7 @@ fn a_client_gets_the_state_of_the_block_it_was_served_across_an_advance() {
     let get = |app: &AppState, path: &str, client: Option<IpAddr>| {
         let ctx = RouteContext {
             pairing: Some(&pairing),
+            timeline_cache: None,
             ..ctx(app)
         };
         let input = RouteInput {

@@ -15,6 +15,7 @@ fn ctx(app: &AppState) -> RouteContext<'_> {
         },
         static_dir: None,
         pairing: None,
+        timeline_cache: None,
     }
 }
 

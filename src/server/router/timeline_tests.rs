@@ -18,6 +18,7 @@ fn ask(app: &AppState, method: Method, target: &str) -> Reply {
         },
         static_dir: None,
         pairing: None,
+        timeline_cache: None,
     };
     let input = RouteInput {
         method,
@@ -199,4 +200,47 @@ fn timeline_answers_head_like_get_and_refuses_other_methods() {
     assert_eq!(other.status, 405);
     assert_eq!(other.header("Allow"), Some("GET, HEAD"));
     assert_eq!(ask(&app, Method::Get, "/api/timeline/").status, 404);
+}
+
+#[test]
+fn one_timeline_body_is_shared_until_the_next_round() {
+    let mut app = agreed_app();
+    let cache = RefCell::new(crate::server::render::timeline::TimelineCache::default());
+    let ask_cached = |app: &AppState, now_ms: i64| {
+        let ctx = RouteContext {
+            app,
+            now_ms,
+            gauges: Default::default(),
+            static_dir: None,
+            pairing: None,
+            timeline_cache: Some(&cache),
+        };
+        let input = RouteInput {
+            method: Method::Get,
+            target: "/api/timeline",
+            if_none_match: None,
+            client: None,
+        };
+        match route(input, &ctx).body {
+            Body::Shared(body) => body,
+            other => panic!("not shared: {other:?}"),
+        }
+    };
+    let first = ask_cached(&app, NOW);
+    let again = ask_cached(&app, NOW + 500);
+    assert!(Rc::ptr_eq(&first, &again), "the same bytes, not a copy");
+    let uncached = ask(&app, Method::Get, "/api/timeline");
+    assert_eq!(
+        &*first,
+        uncached.body.as_slice(),
+        "the body rendered at NOW"
+    );
+    // The next round changes the timeline: a new body.
+    let agreed = app.agreed.clone();
+    app.timeline
+        .record_round(&app.upstreams, agreed.as_ref(), true, NOW + 1000);
+    let next = ask_cached(&app, NOW + 1000);
+    assert!(!Rc::ptr_eq(&first, &next));
+    let v: Value = serde_json::from_slice(&next).expect("JSON");
+    assert_eq!(v["now_ms"], NOW + 1000);
 }

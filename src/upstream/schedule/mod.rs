@@ -122,6 +122,11 @@ impl Scheduler {
         self.in_flight
     }
 
+    /// The checkpoint of a bundle verified early and held until its round ends, if any.
+    pub fn held_early(&self) -> Option<Checkpoint> {
+        self.early.as_ref().map(|v| v.checkpoint)
+    }
+
     /// The checkpoint whose bundle is being fetched, if any.
     pub fn fetching(&self) -> Option<Checkpoint> {
         self.fetch.as_ref().map(|f| f.target)
@@ -369,6 +374,9 @@ impl Scheduler {
             if let Some(specs) = self.pending_reload.take() {
                 self.round = None;
                 self.fetch = None;
+                // Its round is abandoned, and its upstream index belongs to the old set:
+                // fetched again if the next round agrees on it (never three states).
+                self.early = None;
                 self.queue.clear();
                 let kept = reload::apply(app, specs);
                 let n = app.upstreams.len();
