@@ -166,7 +166,7 @@ impl InboundConn {
     }
 
     /// Whether the last reply is written and the connection is draining the peer's
-    /// bytes before closing (its deadline is reported as `Deadline::Write`).
+    /// bytes before closing (its deadline is `Deadline::Linger`).
     pub fn lingering(&self) -> bool {
         matches!(self.phase, Phase::Lingering { .. })
     }
