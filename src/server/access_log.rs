@@ -1,6 +1,7 @@
 //! `--access-log`: one line per reply queued, formatted (`format.rs`, pure) into a
-//! bounded in-memory buffer, and written once per loop iteration so that a slow disk or
-//! reader never stalls the loop for long.
+//! bounded in-memory buffer, and written without waiting once per loop iteration (and
+//! at once when a burst fills it to [`FLUSH_AT`]), so that a slow disk or reader never
+//! stalls the loop and only a sink that does not take the bytes makes lines drop.
 //!
 //! - The buffer holds at most [`BUFFER_CAP`] bytes; a line that does not fit is dropped
 //!   and counted (`leanpoint_access_log_dropped_total`), as are the lines buffered when a
@@ -28,6 +29,10 @@ use thiserror::Error;
 
 /// Most bytes buffered between two flushes (about 1 MiB, one line more at most).
 pub const BUFFER_CAP: usize = 1 << 20;
+/// Buffered bytes at which a line is written out at once rather than at the end of the
+/// loop iteration (a burst of pipelined requests in one wake-up), so that only a sink
+/// that does not take the bytes makes lines drop.
+pub const FLUSH_AT: usize = 256 * 1024;
 /// Initial capacity of the buffer.
 const INITIAL_CAPACITY: usize = 16 * 1024;
 
@@ -130,9 +135,20 @@ impl AccessLog {
         })
     }
 
-    /// Buffers the line of `e` answered at wall time `time_ms`; false when it was
-    /// dropped because the buffer is full.
-    pub fn record(&self, time_ms: i64, e: &Exchange<'_>) -> bool {
+    /// Buffers the line of `e` answered at wall time `time_ms`, writing the buffer out
+    /// first once it holds [`FLUSH_AT`] bytes; returns the lines dropped (this one when
+    /// the buffer is full, those of a write that failed).
+    pub fn record(&self, time_ms: i64, e: &Exchange<'_>) -> u64 {
+        let flushed = if self.pending() >= FLUSH_AT {
+            self.flush()
+        } else {
+            0
+        };
+        flushed + u64::from(!self.buffer(time_ms, e))
+    }
+
+    /// Buffers the line; false when it was dropped because the buffer is full.
+    fn buffer(&self, time_ms: i64, e: &Exchange<'_>) -> bool {
         let mut inner = self.inner.borrow_mut();
         let before = inner.buf.len();
         if before >= BUFFER_CAP {
