@@ -56,7 +56,29 @@ enum Sink {
     Stderr,
 }
 
+/// Bytes a pipe writes whole or not at all (POSIX `PIPE_BUF` on Linux).
+const PIPE_BUF: usize = 4096;
+
+/// The longest prefix of `bytes` made of whole lines within `PIPE_BUF` (or the first
+/// line alone when it is longer): written to a pipe in one `write`, it can neither stop
+/// mid-line nor be interleaved with the process's own log lines.
+fn whole_lines(bytes: &[u8]) -> &[u8] {
+    let window = bytes.get(..PIPE_BUF.min(bytes.len())).unwrap_or(bytes);
+    match window.iter().rposition(|&b| b == b'\n') {
+        Some(end) => bytes.get(..=end).unwrap_or(bytes),
+        None => match bytes.iter().position(|&b| b == b'\n') {
+            Some(end) => bytes.get(..=end).unwrap_or(bytes),
+            None => bytes,
+        },
+    }
+}
+
 impl Sink {
+    /// Whether the process's own logs go to the same place (stderr).
+    fn shared_with_process_logs(&self) -> bool {
+        !matches!(self, Sink::File { .. })
+    }
+
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         match self {
             Sink::File { file, .. } | Sink::Reopened(file) => file.write(bytes),
@@ -181,7 +203,12 @@ impl AccessLog {
             if rest.is_empty() {
                 break Ok(());
             }
-            match inner.sink.write(rest) {
+            let piece = if inner.sink.shared_with_process_logs() {
+                whole_lines(rest)
+            } else {
+                rest
+            };
+            match inner.sink.write(piece) {
                 Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => written += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -168,3 +168,24 @@ fn stderr_opens() {
     let log = AccessLog::open(&AccessLogDest::Stderr, AccessLogFormat::Common).unwrap();
     assert_eq!(log.pending(), 0);
 }
+
+#[test]
+fn writes_shared_with_stderr_are_whole_lines_within_pipe_buf() {
+    let line = |n: usize| {
+        let mut l = vec![b'x'; n - 1];
+        l.push(b'\n');
+        l
+    };
+    let mut bytes = Vec::new();
+    for _ in 0..100 {
+        bytes.extend(line(100));
+    }
+    // 40 lines of 100 bytes fit in 4096; the 41st would not.
+    assert_eq!(super::whole_lines(&bytes).len(), 4000);
+    // A line longer than PIPE_BUF goes alone, whole.
+    let long = [line(5000), line(10)].concat();
+    assert_eq!(super::whole_lines(&long).len(), 5000);
+    // No newline at all: everything (never happens: lines end with one).
+    assert_eq!(super::whole_lines(b"abc").len(), 3);
+    assert_eq!(super::whole_lines(b"").len(), 0);
+}
