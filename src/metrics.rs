@@ -33,6 +33,19 @@ pub struct LoopGauges {
     pub inbound_open: usize,
     /// Open upstream sockets (the slab's count).
     pub upstream_sockets_open: usize,
+    /// Public inbound connections when `open_fds` was read (it is read at most every
+    /// 100 ms): fd pressure compares the two counts of one moment.
+    pub inbound_at_fd_read: usize,
+}
+
+impl LoopGauges {
+    /// Whether the fds outside the inbound pool exceed their share (`/healthz`'s
+    /// `fd_pressure`), from the open fds and the inbound connections of one moment: a
+    /// reading of a moment ago against connections closed since would count them as
+    /// fds outside the pool.
+    pub fn fd_pressure(&self, app: &AppState) -> bool {
+        app.fd_pressure(self.open_fds, self.inbound_at_fd_read)
+    }
 }
 
 /// Everything a family's samples are computed from.

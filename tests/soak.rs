@@ -189,6 +189,8 @@ fn soak_under_nofile_64_with_faulty_nodes_and_an_inbound_flood() {
     let (mut fds, mut rss) = (Vec::new(), Vec::new());
     let mut slowest_healthz = Duration::ZERO;
     let mut healthz_failures = 0;
+    // Why /healthz was not 200: (status, body) -> count (0 = no answer).
+    let mut healthz_reasons = std::collections::BTreeMap::<(u16, String), u32>::new();
     let mut samples = 0;
     let (mut max_upstream_sockets, mut max_inbound) = (0.0f64, 0.0f64);
     while started.elapsed() < Duration::from_secs(secs) {
@@ -203,6 +205,8 @@ fn soak_under_nofile_64_with_faulty_nodes_and_an_inbound_flood() {
         }
         if reply.status != 200 {
             healthz_failures += 1;
+            let why = String::from_utf8_lossy(&reply.body).trim().to_string();
+            *healthz_reasons.entry((reply.status, why)).or_insert(0) += 1;
         }
         // The pools as leanpoint counts them, under load.
         let metrics = lp.get("/metrics");
@@ -394,7 +398,7 @@ fn soak_under_nofile_64_with_faulty_nodes_and_an_inbound_flood() {
     let metrics = lp.get("/metrics").text();
     eprintln!(
         "soak {secs}s: fds max {max_fds} (first third {fds_first}, last third {fds_last}); rss KiB first {rss_first} last {rss_last}; \
-         /healthz slowest {slowest_healthz:?}, {healthz_failures}/{samples} not 200; churned {} connections; finalized {} -> {}",
+         /healthz slowest {slowest_healthz:?}, {healthz_failures}/{samples} not 200 {healthz_reasons:?}; churned {} connections; finalized {} -> {}",
         churned.load(Ordering::Relaxed),
         first_slot,
         end["finalized_slot"]
@@ -415,9 +419,12 @@ fn soak_under_nofile_64_with_faulty_nodes_and_an_inbound_flood() {
         slowest_healthz < Duration::from_secs(2),
         "/healthz took {slowest_healthz:?}"
     );
-    assert!(
-        healthz_failures * 10 <= samples,
-        "/healthz not ok in {healthz_failures} of {samples} samples"
+    // A load balancer probing through the flood sees a healthy node every time (the fd
+    // reading and the inbound count it is compared with are of one moment: a reading
+    // cached across churn once made 4 of 60 probes say fd_pressure).
+    assert_eq!(
+        healthz_failures, 0,
+        "/healthz not ok in {healthz_failures} of {samples} samples: {healthz_reasons:?}"
     );
     assert!(
         churned.load(Ordering::Relaxed) > 100,

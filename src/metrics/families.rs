@@ -134,11 +134,7 @@ fn agreeing(m: &MetricsInput<'_>) -> u64 {
 
 /// `/healthz`'s fd-pressure verdict, from the loop's gauges.
 pub(super) fn fd_pressure(m: &MetricsInput<'_>) -> bool {
-    m.app.fd_budget.under_pressure(
-        m.gauges.open_fds,
-        m.gauges.inbound_open,
-        m.app.fd_pressure_percent,
-    )
+    m.gauges.fd_pressure(m.app)
 }
 
 /// Every upstream × every error kind, zeros included.

@@ -15,6 +15,7 @@ fn render(app: &AppState, fds: usize) -> String {
         open_fds: fds,
         inbound_open: 3,
         upstream_sockets_open: 2,
+        inbound_at_fd_read: 3,
     };
     render_metrics(app, &gauges, NOW, &mut out);
     String::from_utf8(out).unwrap()
@@ -363,6 +364,7 @@ fn gauges_come_from_their_owners() {
         open_fds: 1000,
         inbound_open: 5,
         upstream_sockets_open: 2,
+        inbound_at_fd_read: 5,
     };
     app.upstreams[0].in_flight = true;
     let mut out = Vec::new();
@@ -375,6 +377,24 @@ fn gauges_come_from_their_owners() {
     assert_eq!(v("leanpoint_upstream_requests_in_flight"), "2");
     // 1000 open, 5 of them inbound: 995 outside the pool's 1009 of 1024 is pressure.
     assert_eq!(v("leanpoint_fd_pressure"), "1");
+    // The same 1000 read while 990 clients were connected, most gone since: 10 outside
+    // the pool is no pressure (counting them against the 5 open now said 995).
+    let churned = LoopGauges {
+        inbound_at_fd_read: 990,
+        ..gauges
+    };
+    assert!(!churned.fd_pressure(&app));
+    let mut out = Vec::new();
+    render_metrics(&app, &churned, NOW, &mut out);
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        value_of(&text, "leanpoint_fd_pressure").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        value_of(&text, "leanpoint_inbound_connections").as_deref(),
+        Some("5")
+    );
 }
 
 #[test]

@@ -66,7 +66,8 @@ pub struct Server {
     cfg: ServerConfig,
     scratch: Vec<u8>,
     fds_read_at: Option<u64>,
-    fds: usize,
+    /// The last reading: open fds and the public inbound connections at that moment.
+    fds: (usize, usize),
     /// The nofile limit (reported as open fds when they cannot be counted).
     fd_limit: usize,
     /// Connections that yielded at their read budget, to be driven again.
@@ -94,7 +95,7 @@ impl Server {
             date: DateCache::default(),
             pairing: Default::default(),
             timeline_cache: Default::default(),
-            fds: 0,
+            fds: (0, 0),
             fd_limit,
         })
     }
@@ -122,14 +123,16 @@ impl Server {
         self.admin.as_ref().map(Door::local_addr)
     }
 
-    /// Open fds now, read from `/proc/self/fd` at most every 100 ms.
-    pub fn open_fds(&mut self, now: u64) -> usize {
+    /// Open fds, read from `/proc/self/fd` at most every 100 ms, with the public inbound
+    /// connections open at that reading (`inbound_now` when it is taken now).
+    pub fn open_fds(&mut self, now: u64, inbound_now: usize) -> (usize, usize) {
         match self.fds_read_at {
             Some(at) if now.saturating_sub(at) < OPEN_FDS_CACHE_MS => self.fds,
             _ => {
                 // Listing /proc needs an fd: when none is left, report the whole limit so
                 // that /healthz says fd_pressure instead of a reassuring zero.
-                self.fds = try_open_fds().unwrap_or(self.fd_limit);
+                let open = try_open_fds().unwrap_or(self.fd_limit);
+                self.fds = (open, inbound_now);
                 self.fds_read_at = Some(now);
                 self.fds
             }
@@ -188,10 +191,12 @@ impl Server {
     pub fn on_event(&mut self, sh: &mut Shell<'_>, app: &mut AppState, token: Token) {
         let now = sh.now;
         let counts = sh.sockets.counts();
+        let (open_fds, inbound_at_fd_read) = self.open_fds(now, counts.inbound);
         let gauges = LoopGauges {
-            open_fds: self.open_fds(now),
+            open_fds,
             inbound_open: counts.inbound,
             upstream_sockets_open: counts.upstream,
+            inbound_at_fd_read,
         };
         let now_ms = sh.wall_ms;
         let date = self.date.get(u64::try_from(now_ms / 1000).unwrap_or(0));

@@ -257,7 +257,7 @@ pub fn health_check(
     gauges: &metrics::LoopGauges,
 ) -> Result<(), HealthProblem> {
     if app.agreed.is_some() && !app.is_stale(now_ms) {
-        if app.fd_pressure(gauges.open_fds, gauges.inbound_open) {
+        if gauges.fd_pressure(app) {
             Err(HealthProblem::FdPressure)
         } else {
             Ok(())
