@@ -29,21 +29,11 @@ pub fn route_admin(input: RouteInput<'_>, ctx: &RouteContext<'_>) -> Reply {
 mod tests {
     use super::*;
     use crate::http1::request::Method;
-    use crate::server::router::fixtures::{agreed_app, NOW};
+    use crate::server::router::fixtures::agreed_app;
 
     fn status(target: &str, method: Method) -> u16 {
         let app = agreed_app();
-        let ctx = RouteContext {
-            app: &app,
-            now_ms: NOW,
-            gauges: crate::metrics::LoopGauges {
-                open_fds: 10,
-                ..Default::default()
-            },
-            static_dir: None,
-            pairing: None,
-            timeline_cache: None,
-        };
+        let ctx = crate::server::router::fixtures::context(&app);
         let input = RouteInput {
             method,
             target,

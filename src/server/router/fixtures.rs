@@ -10,6 +10,22 @@ use crate::lean::ssz::StateSummary;
 use crate::lean::Checkpoint;
 use std::rc::Rc;
 
+/// The context the router tests route in: `app` at [`NOW`], 10 fds open, no static
+/// folder, no pairing, no shared timeline body.
+pub fn context(app: &AppState) -> super::RouteContext<'_> {
+    super::RouteContext {
+        app,
+        now_ms: NOW,
+        gauges: crate::metrics::LoopGauges {
+            open_fds: 10,
+            ..Default::default()
+        },
+        static_dir: None,
+        pairing: None,
+        timeline_cache: None,
+    }
+}
+
 /// Wall time the tests run at.
 pub const NOW: i64 = 1_700_000_000_000;
 /// `--stale-ms` of the fixtures.

@@ -6,17 +6,7 @@ use super::*;
 use serde_json::Value;
 
 fn ctx(app: &AppState) -> RouteContext<'_> {
-    RouteContext {
-        app,
-        now_ms: NOW,
-        gauges: crate::metrics::LoopGauges {
-            open_fds: 10,
-            ..Default::default()
-        },
-        static_dir: None,
-        pairing: None,
-        timeline_cache: None,
-    }
+    super::fixtures::context(app)
 }
 
 fn get_with(app: &AppState, target: &str, inm: Option<&str>) -> Reply {

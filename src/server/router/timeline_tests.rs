@@ -9,17 +9,7 @@ use crate::lean::Checkpoint;
 use serde_json::Value;
 
 fn ask(app: &AppState, method: Method, target: &str) -> Reply {
-    let ctx = RouteContext {
-        app,
-        now_ms: NOW,
-        gauges: crate::metrics::LoopGauges {
-            open_fds: 10,
-            ..Default::default()
-        },
-        static_dir: None,
-        pairing: None,
-        timeline_cache: None,
-    };
+    let ctx = super::fixtures::context(app);
     let input = RouteInput {
         method,
         target,
@@ -208,12 +198,9 @@ fn one_timeline_body_is_shared_until_the_next_round() {
     let cache = RefCell::new(crate::server::render::timeline::TimelineCache::default());
     let ask_cached = |app: &AppState, now_ms: i64| {
         let ctx = RouteContext {
-            app,
             now_ms,
-            gauges: Default::default(),
-            static_dir: None,
-            pairing: None,
             timeline_cache: Some(&cache),
+            ..super::fixtures::context(app)
         };
         let input = RouteInput {
             method: Method::Get,
