@@ -14,8 +14,9 @@ build:
 release:
 	$(CARGO) build --release
 
-# The demo: a simulated devnet (lean-devnet: 5 nodes on ports 5052-5056, 3 healthy,
-# 1 lagging, 1 silent) and leanpoint on 127.0.0.1:$(PORT) polling it. Ctrl-C stops both.
+# The demo: a simulated devnet (lean-devnet: 7 nodes on ports 5052-5058, 3 healthy, a
+# liar, a lagging one, a flapping one, a silent one) and leanpoint on 127.0.0.1:$(PORT)
+# polling it; the dashboard's chart shows the lagging and minority ones. Ctrl-C stops both.
 run: release
 	PORT=$(PORT) ./scripts/run-demo.sh
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo of `make run`: a simulated devnet (lean-devnet, 6 nodes on ports
-# BASE_PORT..BASE_PORT+5: 3 healthy, 1 liar serving a tampered state under the true
-# checkpoint, 1 lagging, 1 silent, a slot every 2 s) and leanpoint
+# The demo of `make run`: a simulated devnet (lean-devnet, 7 nodes on ports
+# BASE_PORT..BASE_PORT+6: 3 healthy, 1 liar serving a tampered state under the true
+# checkpoint, 1 lagging, 1 flapping between the chain and a fork every 4 slots, 1 silent,
+# a slot every 2 s) and leanpoint
 # on 127.0.0.1:PORT polling it through the upstreams file the devnet writes (a 1 s
 # request deadline, so the silent node does not hold up the first round for 5 s).
 # Ctrl-C (or SIGTERM) stops both cleanly.
@@ -31,7 +32,7 @@ trap 'echo; echo "stopping"; exit 0' INT TERM
 
 mkdir -p "$(dirname "$UPSTREAMS")"
 rm -f "$UPSTREAMS"
-"$BIN_DIR/lean-devnet" --nodes 6 --profiles healthy,healthy,healthy,liar,lagging,silent \
+"$BIN_DIR/lean-devnet" --nodes 7 --profiles healthy,healthy,healthy,liar,lagging,flapping,silent \
     --base-port "$BASE_PORT" --slot-ms "$SLOT_MS" --upstreams-out "$UPSTREAMS" &
 devnet_pid=$!
 
