@@ -221,3 +221,75 @@ fn lean_api_errors_are_logged_at_debug() {
     }
     panic!("no debug line; saw:\n{}", seen.join("\n"));
 }
+
+/// A leanpoint whose stderr nobody reads yet (a full pipe, as when the reader of a
+/// container's log stream stalls), killed on drop.
+struct Unread {
+    child: std::process::Child,
+}
+
+impl Drop for Unread {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn lines_held_back_by_a_full_stderr_pipe_follow_as_soon_as_it_drains() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(bin())
+        .args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "info"])
+        .args(NO_UPSTREAM)
+        .args(["--access-log", "-"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn leanpoint");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let guard = Unread { child };
+    // Read only up to the line that names the port; then nobody reads.
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).expect("stderr") > 0, "no port");
+        if let Some(pos) = line.find("local=") {
+            let addr = line[pos + 6..].split_whitespace().next().unwrap_or("");
+            break addr.parse().expect("address");
+        }
+    };
+    // 1500 lines (about 300 KB): the pipe (64 KiB) takes the first few hundred, the
+    // access log holds the rest without dropping any (its buffer is 1 MiB).
+    const N: usize = 1500;
+    for _ in 0..N {
+        let reply = http_request(addr, "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+        assert_ne!(reply.status, 0);
+    }
+    // Every connection's deadline has passed: nothing else will wake the loop for the
+    // next 60 s (no upstream answers, --poll-ms 60000).
+    std::thread::sleep(Duration::from_millis(2500));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("\"path\":\"/healthz\"") && tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut seen = 0;
+    while seen < N {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(()) => seen += 1,
+            Err(_) => break,
+        }
+    }
+    drop(guard);
+    assert_eq!(
+        seen, N,
+        "access-log lines that followed once the pipe drained"
+    );
+}

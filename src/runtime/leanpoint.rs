@@ -7,7 +7,9 @@ use crate::app::AppState;
 use crate::reactor::{Cx, Handler};
 use crate::reload::Reloader;
 use crate::server::listener::Server;
-use crate::shell::{Listener, Shell, Socket, Sockets, TimerEvent, ADMIN_LISTENER, LISTENER, WAKER};
+use crate::shell::{
+    Listener, Shell, Socket, Sockets, TimerEvent, ACCESS_LOG, ADMIN_LISTENER, LISTENER, WAKER,
+};
 use crate::timer::TimerHandle;
 use crate::upstream::Engine;
 use mio::{Token, Waker};
@@ -45,6 +47,8 @@ impl Handler for Leanpoint {
             LISTENER => self.server.on_accept_ready(sh, app, Listener::Public),
             ADMIN_LISTENER => self.server.on_accept_ready(sh, app, Listener::Admin),
             WAKER => self.engine.on_resolved(sh, app),
+            // The access log's full pipe drained: `run_ready` writes the rest.
+            ACCESS_LOG => {}
             token => match sh.sockets.get_mut(token) {
                 Some(Socket::Inbound(_)) => self.server.on_event(sh, app, token),
                 Some(Socket::Upstream(_)) => self.engine.on_event(sh, app, token),

@@ -17,11 +17,11 @@ use crate::server::access_log::AccessLog;
 use crate::server::bind;
 use crate::server::listener::{Server, ServerConfig};
 use crate::server::static_files::{LoadError, StaticFiles};
-use crate::shell::{Shell, Sockets, WAKER};
+use crate::shell::{Shell, Sockets, ACCESS_LOG, WAKER};
 use crate::timer::Clock;
 use crate::upstream::{Engine, EngineConfig};
 use mio::net::TcpListener;
-use mio::{Poll, Waker};
+use mio::{Interest, Poll, Waker};
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -104,8 +104,18 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
     );
     let engine_cfg = engine_config(config, &budget);
     let server_cfg = server_config(config, &budget, static_dir.clone(), access_log.clone());
+    let log_fd = access_log.as_ref().and_then(|log| log.pollable_fd());
     let reloader = Reloader::new(config, static_dir, access_log);
     let reactor = Reactor::new(poll, Clock::new(), signals, |cx| {
+        if let Some(fd) = log_fd {
+            let mut source = mio::unix::SourceFd(&fd);
+            if let Err(e) = cx
+                .registry
+                .register(&mut source, ACCESS_LOG, Interest::WRITABLE)
+            {
+                tracing::debug!("access log not watched for writability: {e}");
+            }
+        }
         let mut server = Server::new(listener, server_cfg, cx.registry)?;
         if let Some(admin) = admin {
             server.add_admin(admin, cx.registry)?;

@@ -14,7 +14,9 @@
 //!   `O_NONBLOCK` on the new open file description only (stderr itself stays blocking
 //!   for the process logs); a socket (journald) is written with `MSG_DONTWAIT`; a
 //!   regular file, or a stderr that cannot be reopened, is written directly (a regular
-//!   file write does not wait for a reader).
+//!   file write does not wait for a reader). A pipe or socket is watched for
+//!   writability (`pollable_fd`), so what a full pipe did not take follows as soon as it
+//!   drains, and each write to it is whole lines within `PIPE_BUF`.
 
 pub mod format;
 
@@ -182,6 +184,19 @@ impl AccessLog {
             return false;
         }
         true
+    }
+
+    /// The fd to watch for writability when the sink is a pipe, terminal or socket (a
+    /// regular file is always writable and cannot be polled): once a full pipe drains,
+    /// the loop wakes and writes the rest, rather than at its next wake-up for another
+    /// reason.
+    pub fn pollable_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match &self.inner.borrow().sink {
+            Sink::Reopened(file) => Some(file.as_raw_fd()),
+            Sink::Socket => Some(2),
+            Sink::File { .. } | Sink::Stderr => None,
+        }
     }
 
     /// Bytes buffered, not yet written.

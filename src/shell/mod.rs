@@ -16,6 +16,8 @@ pub const LISTENER: Token = Token(usize::MAX - 1);
 pub const WAKER: Token = Token(usize::MAX - 2);
 /// The admin listener's token.
 pub const ADMIN_LISTENER: Token = Token(usize::MAX - 3);
+/// The access log's pipe or socket (stderr), watched for writability.
+pub const ACCESS_LOG: Token = Token(usize::MAX - 4);
 
 /// Which listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
