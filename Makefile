@@ -41,7 +41,7 @@ test: alerts
 alerts:
 	@if command -v promtool >/dev/null 2>&1; then \
 		promtool check rules deploy/alerts.yml && promtool test rules deploy/alerts_test.yml; \
-	elif [ -n "$$CI" ]; then \
+	elif [ -n "$$CI" ] && [ "$$CI" != 0 ] && [ "$$CI" != false ]; then \
 		echo "promtool is required under CI: apt-get install -y prometheus"; exit 1; \
 	else \
 		echo "note: promtool not found, skipping the alert rule tests (apt-get install -y prometheus)"; \

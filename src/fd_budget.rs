@@ -3,7 +3,8 @@
 //!
 //! `required = reserved + upstream_pool + MIN_INBOUND` where
 //! `upstream_pool = min(poll_concurrency, upstreams)` and `reserved = RESERVED`, plus
-//! the admin listener and its [`ADMIN_POOL`] connections when it is enabled. The soft
+//! the admin listener and its [`ADMIN_POOL`] connections when it is enabled, and
+//! [`ACCESS_LOG_FDS`] with an access log. The soft
 //! limit is raised toward the hard one when that helps; otherwise start-up is refused
 //! naming the limit needed.
 
@@ -16,6 +17,19 @@ pub const MIN_INBOUND: usize = 8;
 /// Connections of the admin listener (`--admin-port`), reserved apart from the inbound
 /// pool so that probes never compete with the public.
 pub const ADMIN_POOL: usize = 8;
+
+/// Fds an access log holds: its file (or stderr opened anew), and the new one while a
+/// SIGHUP reopen overlaps the old.
+pub const ACCESS_LOG_FDS: usize = 2;
+
+/// Fds reserved for the access log (0 without one).
+pub fn access_log_reserved(access_log: bool) -> usize {
+    if access_log {
+        ACCESS_LOG_FDS
+    } else {
+        0
+    }
+}
 
 /// Fds reserved for the admin listener and its connections (0 without it).
 pub fn admin_reserved(admin: bool) -> usize {
@@ -68,8 +82,9 @@ impl FdBudget {
     }
 }
 
-/// Pure computation. `soft`/`hard` are the current limits; `admin` whether the admin
-/// listener is enabled. Returns the budget and the soft limit to set if it must be raised.
+/// Pure computation. `soft`/`hard` are the current limits; `extra_reserved` the fds
+/// reserved beyond [`RESERVED`] ([`admin_reserved`], [`access_log_reserved`]). Returns
+/// the budget and the soft limit to set if it must be raised.
 ///
 /// `desired = reserved + upstream_pool + max_connections`: when the soft limit is below
 /// it and the hard limit is above the soft one, the soft limit is raised to
@@ -80,11 +95,11 @@ pub fn compute(
     upstreams: usize,
     poll_concurrency: usize,
     max_connections: usize,
-    admin: bool,
+    extra_reserved: usize,
 ) -> Result<(FdBudget, Option<u64>), BudgetError> {
     let soft = soft.min(FD_CAP);
     let hard = hard.min(FD_CAP);
-    let reserved = RESERVED + admin_reserved(admin);
+    let reserved = RESERVED + extra_reserved;
     let upstream_pool = poll_concurrency.min(upstreams).max(1);
     let needed = reserved
         .saturating_add(upstream_pool)
@@ -127,7 +142,7 @@ pub fn establish(
     upstreams: usize,
     poll_concurrency: usize,
     max_connections: usize,
-    admin: bool,
+    extra_reserved: usize,
 ) -> Result<FdBudget, BudgetError> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (soft, hard) =
@@ -138,7 +153,7 @@ pub fn establish(
         upstreams,
         poll_concurrency,
         max_connections,
-        admin,
+        extra_reserved,
     )?;
     let Some(new_soft) = raise else {
         return Ok(budget);
@@ -156,7 +171,7 @@ pub fn establish(
                 upstreams,
                 poll_concurrency,
                 max_connections,
-                admin,
+                extra_reserved,
             )
             .map(|(b, _)| b)
         }
@@ -185,7 +200,7 @@ mod tests {
 
     #[test]
     fn too_low_names_the_limit_needed() {
-        let e = compute(16, 16, 40, 64, 1024, false).unwrap_err();
+        let e = compute(16, 16, 40, 64, 1024, 0).unwrap_err();
         assert_eq!(
             e.to_string(),
             "nofile 16 is too low: 40 upstreams with poll concurrency 64 need at least 60"
@@ -194,7 +209,7 @@ mod tests {
 
     #[test]
     fn too_low_after_raising_to_the_hard_limit() {
-        let e = compute(16, 40, 40, 64, 1024, false).unwrap_err();
+        let e = compute(16, 40, 40, 64, 1024, 0).unwrap_err();
         assert_eq!(
             e,
             BudgetError::TooLow {
@@ -208,7 +223,7 @@ mod tests {
 
     #[test]
     fn exactly_enough_is_enough() {
-        let (b, raise) = compute(60, 60, 40, 64, 1024, false).unwrap();
+        let (b, raise) = compute(60, 60, 40, 64, 1024, 0).unwrap();
         assert_eq!(raise, None);
         assert_eq!((b.limit, b.upstream_pool, b.inbound_pool), (60, 40, 8));
     }
@@ -216,7 +231,7 @@ mod tests {
     #[test]
     fn raises_soft_toward_desired() {
         // desired = 12 + 4 + 1024 = 1040, hard allows it.
-        let (b, raise) = compute(256, 4096, 4, 64, 1024, false).unwrap();
+        let (b, raise) = compute(256, 4096, 4, 64, 1024, 0).unwrap();
         assert_eq!(raise, Some(1040));
         assert_eq!(b.limit, 1040);
         assert_eq!(b.inbound_pool, 1024);
@@ -225,7 +240,7 @@ mod tests {
 
     #[test]
     fn raises_soft_up_to_hard_and_clamps_inbound() {
-        let (b, raise) = compute(256, 512, 100, 64, 1024, false).unwrap();
+        let (b, raise) = compute(256, 512, 100, 64, 1024, 0).unwrap();
         assert_eq!(raise, Some(512));
         assert_eq!(b.upstream_pool, 64);
         assert_eq!(b.inbound_pool, 512 - 12 - 64);
@@ -233,58 +248,46 @@ mod tests {
 
     #[test]
     fn no_raise_when_soft_suffices_or_hard_is_soft() {
-        let (b, raise) = compute(65536, 65536, 4, 64, 1024, false).unwrap();
+        let (b, raise) = compute(65536, 65536, 4, 64, 1024, 0).unwrap();
         assert_eq!((raise, b.limit, b.inbound_pool), (None, 65536, 1024));
-        let (b, raise) = compute(256, 256, 4, 64, 1024, false).unwrap();
+        let (b, raise) = compute(256, 256, 4, 64, 1024, 0).unwrap();
         assert_eq!((raise, b.inbound_pool), (None, 256 - 12 - 4));
     }
 
     #[test]
     fn upstream_pool_is_bounded_by_concurrency_and_at_least_one() {
         assert_eq!(
-            compute(1024, 1024, 500, 16, 10, false)
-                .unwrap()
-                .0
-                .upstream_pool,
+            compute(1024, 1024, 500, 16, 10, 0).unwrap().0.upstream_pool,
             16
         );
         assert_eq!(
-            compute(1024, 1024, 0, 16, 10, false)
-                .unwrap()
-                .0
-                .upstream_pool,
+            compute(1024, 1024, 0, 16, 10, 0).unwrap().0.upstream_pool,
             1
         );
-        assert_eq!(
-            compute(1024, 1024, 3, 0, 10, false)
-                .unwrap()
-                .0
-                .upstream_pool,
-            1
-        );
+        assert_eq!(compute(1024, 1024, 3, 0, 10, 0).unwrap().0.upstream_pool, 1);
     }
 
     #[test]
     fn infinity_is_capped() {
-        let (b, raise) = compute(INF, INF, 4, 64, 1024, false).unwrap();
+        let (b, raise) = compute(INF, INF, 4, 64, 1024, 0).unwrap();
         assert_eq!(
             (raise, b.limit, b.inbound_pool),
             (None, FD_CAP as usize, 1024)
         );
-        let (b, raise) = compute(1024, INF, 4, 64, 4096, false).unwrap();
+        let (b, raise) = compute(1024, INF, 4, 64, 4096, 0).unwrap();
         assert_eq!(raise, Some(12 + 4 + 4096));
         assert_eq!(b.inbound_pool, 4096);
-        let (b, raise) = compute(1024, INF, 4, 64, usize::MAX, false).unwrap();
+        let (b, raise) = compute(1024, INF, 4, 64, usize::MAX, 0).unwrap();
         assert_eq!(raise, Some(FD_CAP));
         assert_eq!(b.inbound_pool, FD_CAP as usize - 12 - 4);
     }
 
     #[test]
     fn the_admin_listener_and_its_connections_are_reserved() {
-        let (b, _) = compute(128, 128, 1, 64, 1024, true).unwrap();
+        let (b, _) = compute(128, 128, 1, 64, 1024, admin_reserved(true)).unwrap();
         assert_eq!(b.reserved, RESERVED + ADMIN_POOL + 1);
         assert_eq!(b.inbound_pool, 128 - RESERVED - ADMIN_POOL - 1 - 1);
-        let e = compute(16, 16, 1, 64, 1024, true).unwrap_err();
+        let e = compute(16, 16, 1, 64, 1024, admin_reserved(true)).unwrap_err();
         assert_eq!(
             e.to_string(),
             "nofile 16 is too low: 1 upstreams with poll concurrency 64 need at least 30"
@@ -294,7 +297,7 @@ mod tests {
     #[test]
     fn pressure_is_above_the_share_outside_the_inbound_pool() {
         // limit 1000 = 12 reserved + 4 upstream + 984 inbound: 16 fds outside the pool.
-        let b = compute(1000, 1000, 4, 64, 10_000, false).unwrap().0;
+        let b = compute(1000, 1000, 4, 64, 10_000, 0).unwrap().0;
         assert_eq!(b.inbound_pool, 984);
         // A full inbound pool and the usual fds outside it: no pressure.
         assert!(!b.under_pressure(984 + 10, 984, 90));
@@ -314,7 +317,7 @@ mod tests {
 
     #[test]
     fn establish_gives_a_usable_budget() {
-        let b = establish(1, 1, 8, false).unwrap();
+        let b = establish(1, 1, 8, 0).unwrap();
         assert!(b.limit >= RESERVED + 1 + MIN_INBOUND);
         assert_eq!(b.upstream_pool, 1);
         assert!(b.inbound_pool >= MIN_INBOUND && b.inbound_pool <= 8);
@@ -336,5 +339,16 @@ mod tests {
             opened == N && during == before + N && after == before
         });
         assert!(seen, "opening {N} files never showed as {N} more fds");
+    }
+
+    #[test]
+    fn an_access_log_reserves_its_fds_out_of_the_inbound_pool() {
+        let without = compute(128, 128, 1, 64, 1024, 0).unwrap().0;
+        let with = compute(128, 128, 1, 64, 1024, access_log_reserved(true))
+            .unwrap()
+            .0;
+        assert_eq!(with.reserved, without.reserved + ACCESS_LOG_FDS);
+        assert_eq!(with.inbound_pool, without.inbound_pool - ACCESS_LOG_FDS);
+        assert_eq!(access_log_reserved(false), 0);
     }
 }

@@ -1,8 +1,9 @@
 //! Requests seen from outside on real loopback sockets: `leanpoint_http_requests_total`
-//! counts each reply by route and status (unknown lean paths and parser refusals as
-//! `other`), the duration histogram follows it, `--access-log` writes one line per
-//! reply (JSON or Common Log Format) and is reopened on SIGHUP, an unopenable access log
-//! stops start-up, and lean API errors are logged at debug.
+//! counts each reply by route and status (unknown lean paths as `other`, parser
+//! refusals under the path of their request line), the duration histogram follows it,
+//! `--access-log` writes one line per reply (JSON or Common Log Format), is reopened on
+//! SIGHUP and, on a stalled stderr pipe, catches up as soon as the pipe drains; an
+//! unopenable access log stops start-up, and lean API errors are logged at debug.
 
 mod common;
 

@@ -202,8 +202,13 @@ fn label_values_are_escaped() {
 }
 
 /// Whether the tests run under CI (`CI` set and not empty), where promtool must exist.
+/// Whether this runs under CI: `CI` set to anything but empty, `0` or `false` (the rule
+/// of `tests/common::in_ci` and of the Makefile's `alerts` target).
 fn under_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim();
+        !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+    })
 }
 
 /// Runs `promtool check metrics` on `text`: exit code and report, or `None` (with a
@@ -356,7 +361,7 @@ fn the_original_six_are_unchanged() {
 }
 
 #[test]
-fn gauges_come_from_their_owners() {
+fn the_loop_gauges_are_rendered_and_in_flight_is_counted_from_the_records() {
     let mut app = agreed_app();
     // In flight: counted from the upstream records (one of the fixture's is).
     assert_eq!(app.upstreams.iter().filter(|u| u.in_flight).count(), 1);

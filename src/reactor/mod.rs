@@ -21,8 +21,8 @@ pub const SIGNALS: Token = Token(usize::MAX);
 
 /// What a handler is given with every callback: where to register sockets, the timer
 /// wheel, and the time of this wake-up (monotonic ms for deadlines, wall ms for what is
-/// shown). Deadlines and timestamps below the handler come from here; the only other
-/// clock read is the inbound shell timing a request's routing for the access log.
+/// shown). Deadlines and timestamps below the handler come from here; the other clock
+/// reads only time work for display (a request's routing, a static folder's load).
 pub struct Cx<'a, T> {
     pub registry: &'a Registry,
     pub timers: &'a mut TimerWheel<T>,

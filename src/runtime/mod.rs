@@ -69,7 +69,8 @@ pub fn build(config: &Config) -> Result<Reactor<Leanpoint>, RunError> {
         config.upstreams.len(),
         config.poll_concurrency,
         config.max_connections,
-        config.admin_addr.is_some(),
+        fd_budget::admin_reserved(config.admin_addr.is_some())
+            + fd_budget::access_log_reserved(config.access_log.is_some()),
     )?;
     tracing::info!(
         limit = budget.limit,

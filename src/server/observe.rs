@@ -92,9 +92,9 @@ mod tests {
     }
 
     #[test]
-    fn lines_go_to_the_access_log_and_lost_lines_are_counted() {
+    fn every_line_a_failing_sink_loses_is_counted() {
         // A sink whose writes fail: the lines of the write made at the high-water mark
-        // are lost, and counted.
+        // are lost and counted while requests come, the rest at the loop's flush.
         let stats = HttpStats::default();
         let log = AccessLog::open(
             &AccessLogDest::File("/dev/full".into()),
@@ -119,5 +119,7 @@ mod tests {
         flush_access_log(Some(&log), &app);
         assert_eq!(log.pending(), 0);
         assert_eq!(stats.route_total(RouteLabel::Dashboard), n + 1);
+        let lost = stats.access_log_dropped_total() + app.http.access_log_dropped_total();
+        assert_eq!(lost, n + 1, "every line of n + 1 replies, counted once");
     }
 }

@@ -38,7 +38,7 @@ fn keys(v: &Value) -> Vec<&str> {
 }
 
 /// `agreed_app` after two rounds: zeam_0 agrees, ream_0 lags by 3 slots in the second,
-/// qlean_0 fails both; then a third upstream view where ream_0 sits on a minority root.
+/// qlean_0 fails both.
 fn sampled_app() -> AppState {
     let mut app = agreed_app();
     app.timeline
