@@ -30,6 +30,19 @@ fn exchange(path: &'static str) -> Exchange<'static> {
     .parsed(path, std::time::Duration::from_micros(5))
 }
 
+/// A FIFO with a reader that never reads (keep the reader alive): its 64 KiB fill and
+/// it takes nothing more.
+fn stalled_fifo() -> (PathBuf, fs::File) {
+    let fifo = dir().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let reader = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    (fifo, reader)
+}
+
 fn file_log(path: &Path, format: AccessLogFormat) -> AccessLog {
     AccessLog::open(&AccessLogDest::File(path.to_path_buf()), format).unwrap()
 }
@@ -77,14 +90,7 @@ fn a_burst_reaches_a_sink_that_takes_it_without_a_drop() {
 
 #[test]
 fn the_buffer_is_bounded_when_the_sink_takes_nothing() {
-    let fifo = dir().join("fifo");
-    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-    // A reader that never reads.
-    let _reader = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(&fifo)
-        .unwrap();
+    let (fifo, _reader) = stalled_fifo();
     let log = file_log(&fifo, AccessLogFormat::Json);
     let mut dropped = 0;
     for _ in 0..(2 * BUFFER_CAP / 50) {
@@ -96,14 +102,7 @@ fn the_buffer_is_bounded_when_the_sink_takes_nothing() {
 
 #[test]
 fn a_full_pipe_does_not_block() {
-    let fifo = dir().join("fifo");
-    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-    // A reader that never reads.
-    let _reader = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(&fifo)
-        .unwrap();
+    let (fifo, _reader) = stalled_fifo();
     let log = file_log(&fifo, AccessLogFormat::Common);
     let mut total = 0;
     while log.pending() < FLUSH_AT {
