@@ -6,6 +6,7 @@
 use crate::app::AppState;
 use crate::reactor::{Cx, Handler};
 use crate::reload::Reloader;
+use crate::server::accept::DoorTimer;
 use crate::server::listener::Server;
 use crate::shell::{
     Listener, Shell, Socket, Sockets, TimerEvent, ACCESS_LOG, ADMIN_LISTENER, LISTENER, WAKER,
@@ -64,8 +65,14 @@ impl Handler for Leanpoint {
             TimerEvent::RoundTick => self.engine.on_tick(sh, app, handle),
             TimerEvent::Inbound(token) => self.server.on_deadline(sh, app, token, handle),
             TimerEvent::Upstream(token) => self.engine.on_deadline(sh, app, token, handle),
-            TimerEvent::AcceptRetry(which) => self.server.on_accept_retry(sh, app, which, handle),
-            TimerEvent::ShedCheck(which) => self.server.on_shed_check(sh, app, which, handle),
+            TimerEvent::AcceptRetry(which) => {
+                let timer = DoorTimer::Retry;
+                self.server.on_door_timer(sh, app, which, timer, handle)
+            }
+            TimerEvent::ShedCheck(which) => {
+                let timer = DoorTimer::Shed;
+                self.server.on_door_timer(sh, app, which, timer, handle)
+            }
         }
     }
 

@@ -36,6 +36,15 @@ enum Accepting {
     },
 }
 
+/// A listener's two timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorTimer {
+    /// The EMFILE/ENFILE back-off ([`ACCEPT_RETRY_MS`]).
+    Retry,
+    /// At the cap: the next connection becomes a candidate for displacement.
+    Shed,
+}
+
 /// What accepting needs from the server's settings.
 #[derive(Debug, Clone, Copy)]
 pub struct AcceptConfig {
@@ -256,24 +265,19 @@ impl Door {
         }
     }
 
-    /// Its `AcceptRetry` timer fired: true when it was the one armed last and accepting
-    /// may resume (call [`Door::on_ready`]).
-    pub fn on_retry_timer(&mut self, handle: TimerHandle) -> bool {
-        if self.retry_timer.claim(handle) && matches!(self.state, Accepting::BackOff { .. }) {
+    /// Its `timer` fired: true when it was the one armed last and the pause it ends is
+    /// still on, so accepting may resume (call [`Door::on_ready`]).
+    pub fn on_timer(&mut self, timer: DoorTimer, handle: TimerHandle) -> bool {
+        let resumes = match timer {
+            DoorTimer::Retry => {
+                self.retry_timer.claim(handle) && matches!(self.state, Accepting::BackOff { .. })
+            }
+            DoorTimer::Shed => self.shed_timer.claim(handle) && self.state == Accepting::Full,
+        };
+        if resumes {
             self.state = Accepting::Open;
-            return true;
         }
-        false
-    }
-
-    /// Its `ShedCheck` timer fired: true when it was the one armed last and accepting may
-    /// resume (call [`Door::on_ready`]).
-    pub fn on_shed_timer(&mut self, handle: TimerHandle) -> bool {
-        if self.shed_timer.claim(handle) && self.state == Accepting::Full {
-            self.state = Accepting::Open;
-            return true;
-        }
-        false
+        resumes
     }
 
     /// One of its connections closed: true when accepting may resume.

@@ -3,7 +3,7 @@
 //! readiness events with their head, idle, write-stall and lingering-close deadlines.
 //! Connections of the admin listener are answered by the admin routes only.
 
-use super::accept::{close_inbound, AcceptConfig, Door};
+use super::accept::{close_inbound, AcceptConfig, Door, DoorTimer};
 use super::admin::route_admin;
 use super::admission::Policy;
 use super::conn::{Deadline, Drive, DriveInput};
@@ -155,33 +155,20 @@ impl Server {
         }
     }
 
-    /// A listener's EMFILE/ENFILE back-off timer fired.
-    pub fn on_accept_retry(
+    /// One of a listener's timers fired (`timer` says which: the EMFILE/ENFILE back-off
+    /// ended, or at its cap the next connection became a candidate for displacement);
+    /// accepting resumes if it was the one armed last.
+    pub fn on_door_timer(
         &mut self,
         sh: &mut Shell<'_>,
         app: &mut AppState,
         which: Listener,
+        timer: DoorTimer,
         handle: TimerHandle,
     ) {
         let cfg = self.cfg.accept();
         if let Some(door) = self.door(which == Listener::Admin) {
-            if door.on_retry_timer(handle) {
-                door.on_ready(sh, &mut app.counters, &cfg);
-            }
-        }
-    }
-
-    /// A listener at its cap reached the time its next connection can be displaced.
-    pub fn on_shed_check(
-        &mut self,
-        sh: &mut Shell<'_>,
-        app: &mut AppState,
-        which: Listener,
-        handle: TimerHandle,
-    ) {
-        let cfg = self.cfg.accept();
-        if let Some(door) = self.door(which == Listener::Admin) {
-            if door.on_shed_timer(handle) {
+            if door.on_timer(timer, handle) {
                 door.on_ready(sh, &mut app.counters, &cfg);
             }
         }
