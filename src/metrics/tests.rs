@@ -453,30 +453,18 @@ fn per_upstream_standing() {
     let v = |s: &str| value_of(&text, s);
     let lag = "leanpoint_upstream_finality_lag_slots";
     let minority = "leanpoint_upstream_minority";
-    assert_eq!(
-        v(&format!("{lag}{{upstream=\"zeam_0\"}}")).as_deref(),
-        Some("0")
-    );
-    assert_eq!(
-        v(&format!("{lag}{{upstream=\"ream_0\"}}")).as_deref(),
-        Some("4")
-    );
-    assert_eq!(
-        v(&format!("{lag}{{upstream=\"qlean_0\"}}")).as_deref(),
-        Some("0")
-    );
-    assert_eq!(
-        v(&format!("{minority}{{upstream=\"zeam_0\"}}")).as_deref(),
-        Some("0")
-    );
-    assert_eq!(
-        v(&format!("{minority}{{upstream=\"ream_0\"}}")).as_deref(),
-        Some("0")
-    );
-    assert_eq!(
-        v(&format!("{minority}{{upstream=\"qlean_0\"}}")).as_deref(),
-        Some("1")
-    );
+    let expected = [
+        (lag, "zeam_0", "0"),
+        (lag, "ream_0", "4"),
+        (lag, "qlean_0", "0"),
+        (minority, "zeam_0", "0"),
+        (minority, "ream_0", "0"),
+        (minority, "qlean_0", "1"),
+    ];
+    for (family, upstream, want) in expected {
+        let series = format!("{family}{{upstream=\"{upstream}\"}}");
+        assert_eq!(v(&series).as_deref(), Some(want), "{series}");
+    }
     // Once down, its last claim is not where it stands: no lag, no minority.
     app.upstreams[2].healthy = false;
     let down = render(&app, 7);

@@ -10,8 +10,8 @@ pub mod json;
 pub mod timeline;
 
 use self::json::{
-    write_bool, write_i64, write_opt_i64, write_opt_root, write_opt_str, write_opt_u64, write_root,
-    write_str, write_str_body, write_u64, write_usize,
+    write_bool, write_elements, write_i64, write_opt_i64, write_opt_root, write_opt_str,
+    write_opt_u64, write_root, write_str, write_str_body, write_u64, write_usize,
 };
 use crate::app::{AppState, UpstreamErrorKind, UpstreamRecord};
 use std::io::Write as _;
@@ -84,12 +84,9 @@ fn render_bundle_fields(app: &AppState, out: &mut Vec<u8>) {
 /// the last round had no consensus; `finalized_root` is the agreed one.
 pub fn render_upstreams(app: &AppState, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"upstreams\":[");
-    for (i, record) in app.upstreams.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        render_upstream(record, out);
-    }
+    write_elements(out, &app.upstreams, |out, record| {
+        render_upstream(record, out)
+    });
     let agreed = app.agreed.as_ref().filter(|_| app.round.has_consensus);
     out.extend_from_slice(b"],\"consensus\":{\"total_upstreams\":");
     write_usize(out, app.upstreams.len());
@@ -198,10 +195,7 @@ fn render_upstream(u: &UpstreamRecord, out: &mut Vec<u8>) {
 /// `/api/history`: the agreed checkpoints kept, newest first.
 pub fn render_history(app: &AppState, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"history\":[");
-    for (i, h) in app.history.iter().rev().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    write_elements(out, app.history.iter().rev(), |out, h| {
         out.extend_from_slice(b"{\"justified_slot\":");
         write_u64(out, h.justified.slot);
         out.extend_from_slice(b",\"justified_root\":");
@@ -217,7 +211,7 @@ pub fn render_history(app: &AppState, out: &mut Vec<u8>) {
         out.extend_from_slice(b",\"responding_upstreams\":");
         write_usize(out, h.responders);
         out.push(b'}');
-    }
+    });
     out.extend_from_slice(b"]}");
 }
 

@@ -85,6 +85,20 @@ pub fn write_usize(out: &mut Vec<u8>, n: usize) {
 }
 
 /// Appends `true` or `false`.
+/// Writes each of `items` with `write`, separated by commas (the inside of an array).
+pub fn write_elements<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+}
+
 pub fn write_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }

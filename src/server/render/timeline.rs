@@ -3,8 +3,8 @@
 //! straight into the caller's buffer with the `json` writers (docs/api.md).
 
 use super::json::{
-    write_bool, write_hex_body, write_i64, write_null, write_opt_str, write_opt_u64, write_str,
-    write_u64, write_usize,
+    write_bool, write_elements, write_hex_body, write_i64, write_null, write_opt_str,
+    write_opt_u64, write_str, write_u64, write_usize,
 };
 use crate::app::timeline::{Sample, Series, Slot};
 use crate::app::{AppState, Standing, Timeline};
@@ -53,10 +53,7 @@ pub fn render_timeline(app: &AppState, now_ms: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"agreed_finalized_slot\":");
     write_opt_u64(out, app.agreed.as_ref().map(|a| a.finalized.slot));
     out.extend_from_slice(b",\"agreed\":[");
-    for (i, a) in timeline.agreed.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    write_elements(out, &timeline.agreed, |out, a| {
         out.extend_from_slice(b"{\"t\":");
         write_i64(out, a.t_ms);
         out.extend_from_slice(b",\"finalized\":");
@@ -64,14 +61,11 @@ pub fn render_timeline(app: &AppState, now_ms: i64, out: &mut Vec<u8>) {
         out.extend_from_slice(b",\"consensus\":");
         write_bool(out, a.consensus);
         out.push(b'}');
-    }
+    });
     out.extend_from_slice(b"],\"upstreams\":[");
-    for (i, series) in timeline.series.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        render_series(series, out);
-    }
+    write_elements(out, &timeline.series, |out, series| {
+        render_series(series, out)
+    });
     out.extend_from_slice(b"]}");
 }
 
@@ -84,12 +78,9 @@ fn render_series(series: &Series, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"finalized\":");
     write_slot(out, series.last().map_or(Slot::NONE, |s| s.finalized));
     out.extend_from_slice(b",\"samples\":[");
-    for (i, sample) in series.samples.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        render_sample(sample, out);
-    }
+    write_elements(out, &series.samples, |out, sample| {
+        render_sample(sample, out)
+    });
     out.extend_from_slice(b"]}");
 }
 
